@@ -1,0 +1,1 @@
+"""Subcommands of the callwatch command line, one module each."""
