@@ -40,7 +40,8 @@ def norm(text: str | None) -> str:
 
 def key(result) -> tuple:
     """The identity of the entry a lookup resolved to."""
-    return (result.namespace, result.code, result.subcode)
+    # `code`/`subcode` on a lookup result are the raw input; the entry carries the catalogued ones.
+    return (result.namespace, result.entry.code, result.entry.subcode) if result.entry else None
 
 
 @pytest.fixture(scope="module")

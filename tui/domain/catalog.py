@@ -601,13 +601,21 @@ def validate_files(paths: Sequence[Path], *, bundled_dir: Path | None = None) ->
         taxonomy = _load_taxonomy(root / "taxonomy.yaml")
     except CatalogError as exc:
         return [str(exc)]
+    bundled = build_catalogs(bundled_dir=root)
     for path in paths:
         if not path.exists():
             problems.append(f"{path}: not found")
             continue
         for file in _catalog_files(path):
             try:
-                _parse_vendor_file(file, taxonomy, None, str(file))
+                # A user file extending a bundled vendor may omit title, documents and namespaces.
+                base = None
+                if file.resolve().parent != root.resolve():
+                    probe = safe_load_yaml(file.read_bytes(), str(file))
+                    vid = probe.get("vendor") if isinstance(probe, dict) else None
+                    if isinstance(vid, str) and vid in bundled.vendors:
+                        base = bundled.vendor(vid)
+                _parse_vendor_file(file, taxonomy, base, str(file))
             except CatalogError as exc:
                 problems.append(str(exc))
             except OSError as exc:

@@ -1,0 +1,1 @@
+"""The domain layer: catalogs, payload adapters, the event model and aggregation. Never imports textual."""
