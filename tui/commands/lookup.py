@@ -79,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
         ]
         print(json.dumps(data, ensure_ascii=False, indent=2))
     else:
-        names = [f"{e.vendor} {e.name}" for e in equivalents if not e.deprecated][:8]
+        # The same name can exist in two namespaces of a vendor (LiveKit protocol and C SDK): list it once.
+        names = list(dict.fromkeys(f"{e.vendor} {e.name}" for e in equivalents if not e.deprecated))[:8]
         docs = ""
         if reason.entry:
             docs = "; ".join(

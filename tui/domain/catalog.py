@@ -317,9 +317,11 @@ class Catalogs:
         return list(self._vendors[vid].sources.values()) if vid else []
 
     def equivalents(self, entry: Entry) -> list[Entry]:
-        """Entries of the other vendors in the same category, non-deprecated first, in catalog order."""
+        """Entries of the other vendors in the same category, closest first, else in catalog order."""
         same = [e for e in self._by_category.get(entry.category, ()) if e.vendor != entry.vendor]
-        return sorted(same, key=lambda e: (e.deprecated, e.outcome != entry.outcome))
+        # Closest first: same outcome, current (not deprecated), the vendor's main numbering space.
+        return sorted(same, key=lambda e: (
+            e.outcome != entry.outcome, e.deprecated, e.namespace != self._vendors[e.vendor].default_namespace))
 
     def namespaces(self, vendor: str) -> list[Namespace]:
         vid = self.vendor_id(vendor)
