@@ -153,7 +153,7 @@ async def test_accept_then_close_server_does_not_loop_hot():
     assert retries and all("1013" in s.detail for s in retries)
 
 
-async def test_backoff_is_not_reset_by_a_successful_handshake():
+def test_backoff_delays_are_full_jitter_under_exponential_caps():
     source = WebSocketSource("ws://127.0.0.1:9", backoff_initial=0.5, backoff_max=30, backoff_factor=2)
     caps = [0.5, 1, 2, 4, 8, 16, 30, 30]
     for attempt, cap in enumerate(caps):
