@@ -278,3 +278,18 @@ async def test_max_speed_yields_to_the_event_loop():
     assert count == 20 * 256
     assert ticks >= 15  # the heartbeat ran about once per 256 messages
     assert replay.status.position is not None  # sampled while yielding
+
+
+async def test_cancelled_consumer_leaves_the_replay_stopped():
+    replay = _replay([0.0, 100.0], speed=1.0)
+
+    async def consume() -> None:
+        async for _ in replay.messages():
+            pass
+
+    task = asyncio.create_task(consume())
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert replay.status.state == "stopped" and replay.status.messages == 1

@@ -398,6 +398,9 @@ class Replay:
         except GeneratorExit:
             tracker.set_state("stopped", "replay closed")
             raise
+        except asyncio.CancelledError:
+            tracker.set_state("stopped", "replay cancelled")
+            raise
         except Exception as exc:
             tracker.set_state("stopped", str(exc))
             raise
