@@ -707,6 +707,11 @@ _JSSIP_OTHER_EVENTS = frozenset(
 _ORIGINATORS = frozenset({"local", "remote", "system"})
 
 
+def _is_originator(value: object) -> bool:
+    # isinstance first: a hostile payload's dict/list value is unhashable and would raise in `in`.
+    return isinstance(value, str) and value in _ORIGINATORS
+
+
 def _jssip(obj: Mapping[str, Any], hint: str | None) -> list[Observation] | None:
     event = obj.get("event")
     data = obj.get("data")
@@ -716,7 +721,7 @@ def _jssip(obj: Mapping[str, Any], hint: str | None) -> list[Observation] | None
         if event not in _JSSIP_END_EVENTS:
             return None
         body, outer = data, obj
-    elif obj.get("originator") in _ORIGINATORS and ("cause" in obj or "message" in obj):
+    elif _is_originator(obj.get("originator")) and ("cause" in obj or "message" in obj):
         body, outer = obj, obj
     else:
         return None
