@@ -153,9 +153,8 @@ EXPECTED: dict[str, list[tuple[str, str | None, str | None, E]] | str] = {
 
 
 def _fixture_files() -> list[str]:
-    return sorted(
-        p.relative_to(FIXTURES).as_posix() for p in FIXTURES.rglob("*") if p.is_file() and p.name != "README.md"
-    )
+    # Format samples live in one folder per vendor; top-level files (demo captures) are not samples.
+    return sorted(p.relative_to(FIXTURES).as_posix() for p in FIXTURES.glob("*/*") if p.is_file())
 
 
 def test_every_fixture_has_an_expectation_and_readme_row() -> None:
