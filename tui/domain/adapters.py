@@ -109,6 +109,11 @@ def _code(value: object, field: str) -> str | None:
     """
     if value is None:
         return None
+    t = type(value)  # exact-type checks first: this runs for every event
+    if t is str:
+        return clean(value, _CODE_LIMIT) if value.strip() else None
+    if t is int:
+        return str(value)
     if isinstance(value, str):
         return clean(value, _CODE_LIMIT) if value.strip() else None
     if isinstance(value, bool):
@@ -119,14 +124,14 @@ def _code(value: object, field: str) -> str | None:
         if math.isfinite(value) and value.is_integer():
             return str(int(value))
         raise AdapterError("bad_field", f"{field} is not an integer ({value!r})")
-    raise AdapterError("bad_field", f"{field} is a {_kind(value)}, not a code")
+    raise AdapterError("bad_field", f"{field} is {_a(_kind(value))}, not a code")
 
 
 def _text(value: object, limit: int = _ID_LIMIT) -> str | None:
     """An optional text field: None/empty -> None; scalars -> sanitized text; containers -> JSON text."""
     if value is None:
         return None
-    if isinstance(value, str):
+    if type(value) is str or isinstance(value, str):
         return clean(value, limit) if value else None
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -144,7 +149,12 @@ def _dumps(value: object) -> str:
 
 def _scalar(value: object) -> Any:
     """A value for `extra`: sanitized text, or an int/float/bool kept as is."""
-    if value is None or isinstance(value, (bool, int)):
+    t = type(value)
+    if t is str:
+        return clean(value, _MSG_LIMIT)
+    if value is None or t is int or t is bool:
+        return value
+    if isinstance(value, (bool, int)):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else clean(value)
@@ -156,12 +166,20 @@ def _scalar(value: object) -> Any:
 def _extra(pairs: Mapping[str, object] | None = None, **kv: object) -> dict[str, Any] | None:
     """Build `Observation.extra` from known facts, dropping absent (None/empty) ones; bounded."""
     out: dict[str, Any] = {}
-    for source in (pairs or {}, kv):
+    for source in (pairs, kv):
+        if not source:
+            continue
         for k, v in source.items():
-            if v is None or v == "" or len(out) >= _EXTRA_KEYS:
+            if v is None or v == "":
                 continue
+            if len(out) >= _EXTRA_KEYS:
+                break
             out[clean(k, 64)] = _scalar(v)
     return out or None
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[:1] in "aeiou" else "a ") + noun
 
 
 def _kind(value: object) -> str:
@@ -219,7 +237,7 @@ def parse_ts(value: object) -> float | None:
     v = value.strip()
     if not v or len(v) > 64:
         return None
-    if _NUMERIC.fullmatch(v):
+    if "-" not in v[1:] and _NUMERIC.fullmatch(v):
         return _scale(float(v))
     try:
         dt = datetime.fromisoformat(v)
@@ -283,12 +301,13 @@ def _envelope(obj: Mapping[str, Any]) -> list[Observation]:
     vendor = obj.get("vendor")
     if not isinstance(vendor, str) or not vendor.strip():
         raise AdapterError("bad_field", f"vendor must be a non-empty string, got {_kind(vendor)}")
-    # Unknown top-level keys go to extra so the detail view still shows them.
     given = obj.get("extra")
-    extra = _extra(given) if isinstance(given, dict) else _extra(extra=given)
-    others = {k: v for k, v in obj.items() if k not in _ENVELOPE_KEYS}
-    if others:
-        extra = {**(extra or {}), **(_extra(others) or {})}
+    extra = _extra(given) if isinstance(given, dict) else _extra(extra=given) if given is not None else None
+    if not _ENVELOPE_KEYS.issuperset(obj):
+        # Unknown top-level keys go to extra so the detail view still shows them.
+        others = _extra({k: v for k, v in obj.items() if k not in _ENVELOPE_KEYS})
+        if others:
+            extra = {**extra, **others} if extra else others
     ts, extra = _ts_and_note(obj.get("ts"), extra)
     return [
         Observation(

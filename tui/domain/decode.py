@@ -108,6 +108,8 @@ class _Decoder:
         self.invalid: list[InvalidMessage] = []
 
     def reject(self, cause: str, detail: str, text: object) -> None:
+        if isinstance(text, str):
+            text = text.strip()  # a line's own newline would show as a trailing "\n"
         self.invalid.append(
             InvalidMessage(self.seq, self.received, cause, clean(detail, 300), clean(text, SNIPPET_LIMIT))
         )
@@ -120,7 +122,7 @@ class _Decoder:
         except AdapterError as e:
             self.reject(e.cause, label + e.detail, text)
             return
-        raw_view = clean_multiline(text, RAW_LIMIT)
+        raw_view = clean_multiline(text.strip(), RAW_LIMIT)
         for o in found:
             self.observations.append((o, raw_view))
 

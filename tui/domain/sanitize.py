@@ -121,10 +121,11 @@ def clean(value: object, limit: int | None = DEFAULT_LIMIT) -> str:
     left out). ``limit=None`` disables the cut. Bytes are decoded as UTF-8 with escapes for bad bytes.
     Pure and never raises.
     """
-    s = _to_str(value)
+    s = value if type(value) is str else _to_str(value)
     # Fast path: most codes, ids and JSON lines are plain printable ASCII and need no escaping at all.
+    # (Inlined checks: this runs several times per event on the ingest hot path.)
     if s.isascii() and s.isprintable():
-        return _cut(s, limit)
+        return s if limit is None or len(s) <= limit else _cut(s, limit)
     return _escape_and_cut(s, limit, _UNSAFE_LINE)
 
 
@@ -133,7 +134,7 @@ def clean_multiline(value: object, limit: int | None = MULTILINE_LIMIT) -> str:
 
     ``\\r`` is still escaped: a bare carriage return would let a line overwrite the one shown before it.
     """
-    s = _to_str(value)
+    s = value if type(value) is str else _to_str(value)
     if s.isascii() and s.isprintable():
-        return _cut(s, limit)
+        return s if limit is None or len(s) <= limit else _cut(s, limit)
     return _escape_and_cut(s, limit, _UNSAFE_MULTI)
