@@ -45,9 +45,9 @@ CACHE_LIMIT = 50_000
 Item = CallEnd | InvalidMessage
 
 _MISSING = object()
-#: Types of a code that equal an int of another meaning as dict keys (True == 1, 1.0 == 1), or that
-#: cannot be keys at all: such lines are never memoized.
-_UNSAFE_CODE_TYPES = frozenset({bool, float, list, dict})
+#: Types of a code that equal an int of another meaning as dict keys (True == 1, 1.0 == 1): a line with
+#: one never uses the memo.
+_UNSAFE_CODE_TYPES = frozenset({bool, float})
 #: A line shorter than this can neither reach the size cap nor nest MAX_DEPTH deep (no need to look).
 _SHORT = min(MAX_DEPTH, MAX_BYTES)
 
@@ -190,52 +190,57 @@ class Pipeline:
         memo = self._memo
         unsafe = _UNSAFE_CODE_TYPES
         recording = RECORDING_KEY
-        messages = 0
+        short = _SHORT
+        feed_line = self._feed_line
         number = start - 1
+        # Per line only what a memo hit needs; everything a memo entry guarantees (a str vendor, a
+        # present code...) is checked once, in `_learn`, because a key breaking it is never stored.
         for line in lines:
             number += 1
-            if len(line) >= _SHORT and (
+            if len(line) >= short and (
                     len(line) >= MAX_BYTES or line.count(b"{") + line.count(b"[") >= MAX_DEPTH):
-                self._feed_line(number, line)  # decode's size or depth checks apply
+                feed_line(number, line)  # decode's size or depth checks apply
                 continue
             try:
                 obj = loads(line)
             except decode_error:
-                self._feed_line(number, line)  # bad JSON, or a blank line (skipped there)
+                feed_line(number, line)  # bad JSON, or a blank line (skipped there)
                 continue
             # A line starting with the recording prefix always parses to a dict holding its key, so
             # testing the key catches every recording line (capture.line_message unwraps them).
             if type(obj) is not dict or recording in obj:
-                self._feed_line(number, line)
+                feed_line(number, line)
                 continue
-            vendor = obj.get("vendor")
-            code = obj.get("code", _MISSING)
-            sub = obj.get("subcode")
-            sub2 = obj.get("subCode")
-            if type(vendor) is not str or code is _MISSING or type(code) in unsafe or (
-                    sub is not None and type(sub) in unsafe) or (sub2 is not None and type(sub2) in unsafe):
-                self._feed_line(number, line)
+            get = obj.get
+            code = get("code", _MISSING)
+            sub = get("subcode")
+            sub2 = get("subCode")
+            # True == 1 and 1.0 == 1 as dict keys: such values must not find an int's entry.
+            if type(code) in unsafe or (sub is not None and type(sub) in unsafe) or (
+                    sub2 is not None and type(sub2) in unsafe):
+                feed_line(number, line)
                 continue
-            key = (vendor, code, sub, sub2, obj.get("namespace"), obj.get("source"))
+            key = (get("vendor"), code, sub, sub2, get("namespace"), get("source"))
             try:
                 entry = memo.get(key)
-            except TypeError:  # an unhashable namespace or source
-                self._feed_line(number, line)
+            except TypeError:  # an unhashable value (a list or an object)
+                feed_line(number, line)
                 continue
             if entry is None:
                 self._learn(key, number, line)
-                continue
-            entry[3] += 1
-            messages += 1
-        self.aggregate.add_messages(messages)
+            else:
+                entry[3] += 1
         self.flush()
 
     def flush(self) -> None:
         """Hand the counts pending in the `count_lines` memo to the aggregate."""
-        add_counts = self.aggregate.add_counts
+        aggregate = self.aggregate
+        add_counts = aggregate.add_counts
         for entry in self._memo.values():
-            if entry[3]:
-                add_counts(entry[0], entry[1], entry[2], entry[3])
+            n = entry[3]
+            if n:
+                add_counts(entry[0], entry[1], entry[2], n)
+                aggregate.add_messages(n)  # one line, one message
                 entry[3] = 0
 
     def _feed_line(self, number: int, line: bytes) -> None:
@@ -252,12 +257,12 @@ class Pipeline:
         raw = line_message(number, line)
         if raw is None:
             return
-        self.aggregate.add_messages(1)
         observations, invalid = decode(raw)
         vendor, code, sub, sub2, namespace, source = key
         memoizable = (
             len(observations) == 1
             and not invalid
+            and type(vendor) is str  # with "vendor" and "code" keys, adapt() takes it as an envelope
             and type(namespace) in (str, type(None))
             and type(source) in (str, type(None))
             and type(code) in (str, int, type(None))
@@ -265,6 +270,7 @@ class Pipeline:
             and type(sub2) in (str, int, type(None))
         )
         if not memoizable:
+            self.aggregate.add_messages(1)
             self._count_decoded(raw, observations, invalid)
             return
         obs = observations[0][0]
