@@ -237,10 +237,6 @@ def test_unknown_codes(decoded: Decoded) -> None:
             ("twilio", "completed", None)} <= unknown
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "A LiveKit webhook's disconnectReason 17 (newer than the catalog) resolves to c_sdk 17 "
-    "SIP_USER_REJECTED: the webhook adapter leaves namespace None and Catalogs.lookup then tries the "
-    "other namespaces. Remove this marker when a webhook code is looked up in the protocol namespace only."))
 def test_livekit_new_value_17_is_unknown(demo: Decoded) -> None:
     seventeen = [e for e in demo.events if e.vendor == "livekit" and e.code == "17"]
     assert len(seventeen) == demo.stats["unknown_by_vendor"]["livekit"]

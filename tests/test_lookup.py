@@ -69,6 +69,16 @@ def test_livekit_protocol_and_c_sdk_numbering_are_separate(cats):
     assert cats.lookup("livekit", "JOIN_INCOMPLETE").entry.protocol_equivalent == "7"
 
 
+def test_bare_numbers_stay_in_the_default_namespace(cats):
+    # A number is only meaningful in its numbering space: never fall through to another one.
+    assert not cats.lookup("livekit", 17).known
+    assert cats.lookup("livekit", 17, namespace="c_sdk").name == "SIP_USER_REJECTED"
+    assert not cats.lookup("planetkit", 1004).known
+    assert cats.lookup("planetkit", 1004, namespace="call_end_reason").name == "CALLER_END"
+    # Names still resolve in any namespace.
+    assert cats.lookup("planetkit", "CALLER_END").namespace == "call_end_reason"
+
+
 def test_livekit_every_protocol_value_0_to_16(cats):
     for number in range(17):
         assert cats.lookup("livekit", number, namespace="protocol").known, number

@@ -140,11 +140,16 @@ class VendorCatalog:
 
     def lookup(self, code: str, subcode: str | None, namespace: str | None) -> Reason:
         """Resolve within this vendor (see `Catalogs.lookup`)."""
+        numeric = _INT.match(code) is not None
         if namespace is not None and namespace in self.namespaces:
             order: Iterable[str] = (namespace,)
+        elif numeric:
+            # Numbering spaces overlap (PlanetKit 1001 = NORMAL or legacy CALLEE_BUSY; LiveKit 17 is a C SDK
+            # value but not yet a protocol one): a bare number means the default space, never another.
+            order = (self.default_namespace,)
         else:
+            # Names are distinctive: try every space, the default first.
             order = [ns for ns in self.namespaces if ns != CLASS_NAMESPACE]
-        numeric = _INT.match(code) is not None
         for ns in order:
             index = self.indexes[ns]
             found = self._match(index, code, subcode, numeric)
