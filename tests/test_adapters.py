@@ -59,12 +59,12 @@ EXPECTED: dict[str, list[tuple[str, str | None, str | None, E]] | str] = {
     ],
     # ACS
     "acs/calling_sdk_callendreason.json": [
-        ("acs", "0", "487", {"call_id": "e0a1b2c3-d4e5-4f60-8172-93a4b5c6d7e8", "ts": 1752490330.25}),
+        ("acs", "487", "0", {"call_id": "e0a1b2c3-d4e5-4f60-8172-93a4b5c6d7e8", "ts": 1752490330.25}),
     ],
     "acs/calling_sdk_android.json": [("acs", "480", "10077", {"ts": 1752490400.0})],
     "acs/calling_sdk_code_only.json": [("acs", "408", None, {"ts": None})],
     "acs/eventgrid_callended.json": [
-        ("acs", "0", "603", {"source": "Participant", "call_type": "1:1", "format": "acs.eventgrid",
+        ("acs", "603", "0", {"source": "Participant", "call_type": "1:1", "format": "acs.eventgrid",
                              "ts": 1752489729.3387112}),
     ],
     "acs/eventgrid_callended_single.json": [
@@ -89,7 +89,7 @@ EXPECTED: dict[str, list[tuple[str, str | None, str | None, E]] | str] = {
     "acs/callautomation_removeparticipantfailed.json": [("acs", "404", "8522", {})],
     "acs/callautomation_calltransferfailed.json": [("acs", "486", "560486", {"extra.sip_code": 486})],
     "acs/monitor_callsummary_export.json": [
-        ("acs", "0", "603", {"call_type": "1:1", "call_id": "c5a7e1d3-92b4-4f6e-8a0c-1b3d5f7a9e2c",
+        ("acs", "603", "0", {"call_type": "1:1", "call_id": "c5a7e1d3-92b4-4f6e-8a0c-1b3d5f7a9e2c",
                              "format": "acs.call_summary", "ts": 1752490683.0}),
     ],
     "acs/loganalytics_acscallsummary.json": [
@@ -595,3 +595,21 @@ def test_vendor_marker_restricts_detection() -> None:
     assert (o.vendor, o.format) == ("acs", "acs.calling_sdk")
     o = one({"vendor": "twilio", "reason": "x", "byRemote": True})
     assert (o.vendor, o.code, o.format) == ("twilio", None, "envelope")
+
+
+def test_every_fixture_reason_is_in_the_catalogs():
+    """The samples are written from the vendors' documents, so every code they carry must be catalogued:
+    a swapped code/subcode or a misspelt name shows up here as an unknown reason."""
+    from tui.domain.catalog import load_catalogs
+
+    catalogs = load_catalogs()
+    unknown = []
+    for name in EXPECTED:
+        observations, _ = decode(RawMessage(seq=1, data=(FIXTURES / name).read_bytes(), received=0.0))
+        for obs, _ in observations:
+            if obs.code is None:
+                continue
+            reason = catalogs.lookup(obs.vendor, obs.code, obs.subcode, obs.namespace)
+            if not reason.known:
+                unknown.append((name, obs.vendor, obs.code, obs.subcode, obs.namespace))
+    assert unknown == []
