@@ -447,7 +447,19 @@ class Aggregate:
         sources[source] = s + 1
         self._events += 1
         if self._rates:
-            self._rate(key, ts)
+            # The common case inline: an event in the open (head) second whose bucket exists.
+            try:
+                sec = int(ts)
+            except (TypeError, ValueError, OverflowError):
+                sec = None
+            if sec is not None and sec == self._head:
+                i = sec % self.horizon_s
+                if self._stamps[i] == sec:
+                    bucket = self._buckets[i]
+                    bucket[key] = bucket.get(key, 0) + 1
+                    self._btotals[i] += 1
+                    return
+            self._rate(key, sec)
 
     def add_counts(self, key: ReasonKey, reason: Reason | None, source: str | None, n: int) -> None:
         """Count `n` events of one reason and source at once (no event times: rates must be off).
@@ -537,10 +549,8 @@ class Aggregate:
             self._flags.pop(oldest)
         return flag
 
-    def _rate(self, key: ReasonKey, ts: float) -> None:
-        try:
-            sec = int(ts)
-        except (TypeError, ValueError, OverflowError):
+    def _rate(self, key: ReasonKey, sec: int | None) -> None:
+        if sec is None:  # no usable time (NaN, infinite): rate it at the head second
             sec = self._head if self._head is not None else 0
         if sec > self._limit:
             # Live mode: a timestamp far ahead of the clock is a skewed or broken sender; rate it at the
@@ -597,18 +607,25 @@ class Aggregate:
         old = self._head
         assert old is not None and new > old
         self._evaluate_spikes(old)
+        stamps, buckets, btotals, h = self._stamps, self._buckets, self._btotals, self.horizon_s
         for w in self._rolling:
             a, b = w.a, w.b
-            # seconds leaving: in (old-a, old-b] and no longer > new-a
-            for s in range(old - a + 1, min(new - a, old - b) + 1):
-                got = self._bucket(s)
-                if got is not None:
-                    w.sub(*got)
-            # seconds entering: in (new-a, new-b] and not already in (old-a, old-b]
-            for s in range(max(old - b, new - a) + 1, new - b + 1):
-                got = self._bucket(s)
-                if got is not None:
-                    w.add(*got)
+            # Seconds leaving: those in (old-a, old-b] that are <= new-a. When that is all of them,
+            # empty the window instead of walking its seconds (a long gap in the events).
+            if new - a >= old - b:
+                if w.total or w.counts:
+                    w.counts = {}
+                    w.total = 0
+            else:
+                for sec in range(old - a + 1, new - a + 1):
+                    i = sec % h
+                    if stamps[i] == sec:
+                        w.sub(buckets[i], btotals[i])
+            # Seconds entering: (new-a, new-b] minus (old-a, old-b]; none after `old` holds events yet.
+            for sec in range(max(old - b, new - a) + 1, min(new - b, old) + 1):
+                i = sec % h
+                if stamps[i] == sec:
+                    w.add(buckets[i], btotals[i])
         self._head = new
         if new - old > 1 and self._active:
             self._calm_check(new)
@@ -631,18 +648,24 @@ class Aggregate:
     def _evaluate_spikes(self, closing: int) -> None:
         """The second `closing` is complete: raise spikes for reasons it carried, calm active ones."""
         got = self._bucket(closing)
-        cur = self._spike_cur
-        if got is not None:
-            for key in got[0]:
-                if key in self._active:
+        active = self._active
+        sw = self.spike_window_s
+        history = closing - (self._first_sec if self._first_sec is not None else closing) + 1
+        avail = min(self.spike_baseline_s, history - sw)
+        if got is not None and avail >= sw:  # no spikes before one baseline window of history
+            cur = self._spike_cur.counts
+            base = self._spike_base.counts
+            minimum = self.spike_min_events
+            per_window = sw / avail
+            factor = self.spike_factor
+            for key, n in got[0].items():
+                count = cur.get(key, 0) + n
+                if count < minimum or key in active:
                     continue
-                count = self._current(key, closing, cur)
-                if count < self.spike_min_events:
-                    continue
-                threshold, mean, ok = self._threshold(key, closing)
-                if ok and count >= threshold:
+                mean = base.get(key, 0) * per_window
+                if count >= factor * mean:
                     flag = self._raise_flag("spike", self._info[key], float(closing), count, mean)
-                    self._active[key] = flag.id
+                    active[key] = flag.id
         if self._active:
             self._calm_check(closing, include_open=True)
 
