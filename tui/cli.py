@@ -23,6 +23,8 @@ COMMANDS = [
     "summary",
     "explain",
     "serve",
+    "report",
+    "web",
 ]
 
 
