@@ -178,6 +178,25 @@ def test_already_parsed_objects() -> None:
     assert only_invalid(deep)[0] == "too_deep"
 
 
+def test_big_flat_array_is_not_mistaken_for_deep_nesting() -> None:
+    data = b"[" + b",".join([b"[]"] * 300_000) + b"]"  # 900 KB, many brackets, depth 2
+    observations, invalid = decode(raw(data))
+    assert observations == []
+    assert [i.cause for i in invalid].count("too_many_elements") == 1
+    assert {i.cause for i in invalid} == {"not_an_object", "too_many_elements"}
+
+
+def test_self_referencing_parsed_object_is_rejected() -> None:
+    loop: dict[str, Any] = {"vendor": "x", "code": 1}
+    loop["self"] = loop
+    assert only_invalid(loop)[0] == "too_deep"
+    shared: list[Any] = []
+    for _ in range(40):  # a DAG: 2**40 paths, few objects
+        shared = [shared, shared]
+    assert only_invalid(shared)[0] in ("too_deep", "too_large")
+    assert event_time(raw(loop)) is None and event_time(raw(shared)) is None
+
+
 def test_raw_text_beside_observation_is_sanitized_and_bounded() -> None:
     data = orjson.dumps({"vendor": "x", "code": 1, "note": "\x1b[2J" + "y" * 10_000})
     observations, _ = decode(raw(data))

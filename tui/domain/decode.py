@@ -20,6 +20,7 @@ Causes: ``too_large``, ``not_utf8``, ``empty``, ``bad_json``, ``too_deep``, ``no
 
 from __future__ import annotations
 
+import reprlib
 from typing import Any
 
 import orjson
@@ -41,7 +42,8 @@ MAX_ELEMENTS = 10_000
 RAW_LIMIT = 4000
 #: Length of the raw text kept in an InvalidMessage.
 SNIPPET_LIMIT = 200
-# Nodes walked when measuring the depth of an already parsed object (guards shared/cyclic structures).
+# Containers walked when measuring an already parsed object: a Python object (unlike JSON text) can
+# share sub-objects or even contain itself, so its walk needs a budget of its own.
 _MAX_NODES = 200_000
 
 _BOM_BYTES = b"\xef\xbb\xbf"
@@ -72,15 +74,20 @@ def _dumps(value: object) -> str:
             return f"<{type(value).__name__}>"
 
 
-def _too_deep(obj: object, limit: int = MAX_DEPTH) -> bool:
-    """True if `obj` nests `limit` or more containers deep (iterative: deep input must not recurse)."""
+def _too_deep(obj: object, limit: int = MAX_DEPTH, max_nodes: int | None = None) -> bool:
+    """True if `obj` nests `limit` or more containers deep (iterative: deep input must not recurse).
+
+    With `max_nodes`, raises `_Rejected("too_large")` when the walk visits more containers than that.
+    """
     stack: list[tuple[Any, int]] = [(obj, 1)]
     nodes = 0
     while stack:
         o, d = stack.pop()
         nodes += 1
-        if d >= limit or nodes > _MAX_NODES:
+        if d >= limit:
             return True
+        if max_nodes is not None and nodes > max_nodes:
+            raise _Rejected("too_large", f"object with more than {max_nodes} nested containers")
         if isinstance(o, dict):
             stack.extend((v, d + 1) for v in o.values() if isinstance(v, (dict, list)))
         elif isinstance(o, list):
@@ -245,7 +252,7 @@ def decode(raw: Any) -> Decoded:
             d.text(data)
         else:
             # Already parsed (a YAML document, an element of a .json array).
-            if isinstance(data, (dict, list)) and _too_deep(data):
+            if isinstance(data, (dict, list)) and _too_deep(data, max_nodes=_MAX_NODES):
                 raise _Rejected("too_deep", f"nesting {MAX_DEPTH} or more levels deep")
             d.parsed(data, None)
     except _Rejected as r:
@@ -257,12 +264,21 @@ def decode(raw: Any) -> Decoded:
     return d.observations, d.invalid
 
 
+# A bounded repr for rejected parsed objects: serialising a rejected object in full could be as costly
+# as the problem it was rejected for (a deep or self-sharing structure).
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxdict, _REPR.maxlist, _REPR.maxstring, _REPR.maxother = 4, 10, 10, 120, 60
+
+
 def _snippet(data: object) -> str:
     if isinstance(data, (bytes, bytearray, memoryview)):
         return _as_text(bytes(data[: SNIPPET_LIMIT * 4]))
     if isinstance(data, str):
         return data[: SNIPPET_LIMIT * 4]
-    return _dumps(data)[: SNIPPET_LIMIT * 4]
+    try:
+        return _REPR.repr(data)
+    except Exception:
+        return f"<{type(data).__name__}>"
 
 
 def event_time(raw: Any) -> float | None:
@@ -286,6 +302,8 @@ def event_time(raw: Any) -> float | None:
             obj = _first_document(data)
         else:
             obj = data
+            if isinstance(obj, (dict, list)) and _too_deep(obj, max_nodes=_MAX_NODES):
+                return None
         if isinstance(obj, list):
             obj = obj[0] if obj else None
         if obj is None:
