@@ -47,6 +47,13 @@ COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("Namespace", "namespace", None),
 )
 
+#: Terminal width from which the name column shows whole names.
+WIDE = 120
+
+#: Cross-vendor map column widths (category, each vendor).
+MAP_CATEGORY_WIDTH = 18
+MAP_VENDOR_WIDTH = 32
+
 _TOKEN = re.compile(r'(?:(\w+):)?(?:"([^"]*)"?|(\S+))')
 
 
@@ -211,7 +218,10 @@ class CatalogScreen(Screen[None]):
         table = self.query_one("#catalog-table", DataTable)
         # Widths are capped so that vendor, code, name and category fit in 80 columns; the detail
         # panel shows every value in full.
+        wide = self.app.size.width >= WIDE
         for label, key, width in COLUMNS:
+            if key == "name" and wide:
+                width = None  # room for the longest names
             table.add_column(Text(label), key=key, width=width)
         self._fill_map()
         self.apply_search(self.initial_query)
@@ -294,14 +304,18 @@ class CatalogScreen(Screen[None]):
 
     def _fill_map(self) -> None:
         table = self.query_one("#catalog-map", DataTable)
-        table.add_column(Text("Category"), key="category")
+        table.add_column(Text("Category"), key="category", width=MAP_CATEGORY_WIDTH)
+        # Fixed widths, long names folded onto a second line: four vendors fit in 160 columns.
         for vendor in self.catalogs.vendors:
-            table.add_column(Text(clean(self._vendor_title(vendor), 40)), key=vendor)
+            table.add_column(Text(clean(self._vendor_title(vendor), 40)), key=vendor, width=MAP_VENDOR_WIDTH)
         labels = self.catalogs.taxonomy.categories
         for category, per_vendor in self.map_rows():
             label = labels.get(category, {}).get("label", category)
             cells: list[Text] = [Text.assemble((clean(label, 40), "bold"), "\n", (clean(category, 40), "dim"))]
-            cells += [Text("\n".join(clean(n, 80) for n in names) if names else "—") for names in per_vendor]
+            cells += [
+                Text("\n".join(clean(n, 80) for n in names) if names else "—", overflow="fold")
+                for names in per_vendor
+            ]
             table.add_row(*cells, key=category, height=None)
 
     @on(DataTable.RowSelected, "#catalog-map")

@@ -61,6 +61,8 @@ class _Doc:
     def __init__(self) -> None:
         self.parts: list[RenderableType] = []
         self._grid: Table | None = None
+        self.label_width = _LABEL_WIDTH
+        """Width of the label column of the next grid (reset by `heading`)."""
 
     def _close_grid(self) -> None:
         self._grid = None
@@ -71,6 +73,7 @@ class _Doc:
 
     def heading(self, text: str) -> None:
         self._close_grid()
+        self.label_width = _LABEL_WIDTH
         if self.parts:
             self.parts.append(Text(""))
         self.parts.append(Text(text, style="bold underline"))
@@ -85,7 +88,7 @@ class _Doc:
             text = clean_multiline(value, 4000) if multiline else clean(value, 1000)
         if self._grid is None:
             self._grid = Table.grid(padding=(0, 1), expand=True)
-            self._grid.add_column(width=_LABEL_WIDTH, no_wrap=True)
+            self._grid.add_column(width=self.label_width, no_wrap=True)
             self._grid.add_column(ratio=1, overflow="fold")
             self.parts.append(self._grid)
         self._grid.add_row(Text(label, style="bold"), Text(text, style=style))
@@ -115,6 +118,8 @@ def _equivalents(doc: _Doc, entry: Entry, catalogs: Catalogs) -> None:
     if not by_vendor:
         doc.line(("none catalogued", "italic"))
         return
+    # Vendor titles are longer than the usual labels: size the label column for them (within reason).
+    doc.label_width = min(30, max(len(_vendor_title(catalogs, v)) for v in by_vendor))
     for vendor in catalogs.vendors:
         entries = by_vendor.get(vendor)
         if not entries:
@@ -175,17 +180,19 @@ def render_entry_detail(entry: Entry, catalogs: Catalogs) -> Group:
     documents = {d.id: d for d in catalogs.documents(entry.vendor)}
     if entry.documents:
         doc.heading("Documents")
+        doc.label_width = min(30, max(len(d) for d in entry.documents))
         for doc_id in entry.documents:
             d = documents.get(doc_id)
             if d is None:
                 doc.field(doc_id, "(not declared)")
                 continue
-            text = f"{clean(d.title, 300)} (version {clean(d.version, 40)})"
+            text = f"{clean(d.title, 300)} (version {clean(d.version, 120)})"
             if d.url:
                 text += f" {clean(d.url, 300)}"
             doc.field(clean(doc_id, 40), text)
     if entry.seed_text:
         doc.heading("Seed texts (the vendor's own words)")
+        doc.label_width = min(30, max(len(d) for d in entry.seed_text))
         for doc_id, text in entry.seed_text.items():
             doc.field(clean(doc_id, 40), text, multiline=True)
     _equivalents(doc, entry, catalogs)
@@ -265,7 +272,8 @@ def render_event_detail(event: CallEnd, catalogs: Catalogs, masker: Masker | Non
             doc.field("Source", f"{clean(shown.source, 200)} → {clean(source.name, 80)}")
             doc.field("Meaning", source.description, multiline=True)
         else:
-            doc.field("Source", f"{clean(shown.source, 200)} (not in the {vendor_title} catalog)")
+            where = f"not in the {vendor_title} catalog" if vid else "vendor not catalogued"
+            doc.field("Source", f"{clean(shown.source, 200)} ({where})")
 
     doc.heading("Call")
     doc.field("Time", format_time(event.ts))
