@@ -32,7 +32,9 @@ from tui.domain.report import (
     parse_time,
     render_json,
     render_markdown,
+    rolling_window,
     timeline_buckets,
+    write_report,
 )
 from tui.ingest.capture import iter_capture
 
@@ -292,6 +294,38 @@ def test_dashboard_aggregate_with_filter_and_window(capture):
         pipeline.feed(raw)
     partial = build_report(small, filter=flt)
     assert any("100 most recent events" in n for n in partial.notes)
+
+
+@pytest.mark.parametrize("seconds", [60, 300, 900])
+def test_rolling_window_equals_the_dashboards_window_count(capture, seconds):
+    """Exporting "the current window" from the dashboard counts what its window column shows."""
+    path, _ = capture
+    aggregate = Aggregate()
+    pipeline = Pipeline(load_catalogs(), aggregate)
+    for raw in iter_capture(path):
+        pipeline.feed(raw)
+    figure = next(f for f in aggregate.window_figures() if f.seconds == seconds)
+    report = build_report(aggregate, window=rolling_window(seconds, aggregate.head))
+    assert report.counts["events"] == figure.count
+    assert report.notes == ()
+    per_reason = {(r.vendor, r.label): r.windows[aggregate.windows.index(seconds)]
+                  for r in aggregate.drain().reasons}
+    assert {(r["vendor"], r["label"]): r["count"] for r in report.reasons} == \
+        {k: v for k, v in per_reason.items() if v}
+    assert rolling_window(None, aggregate.head) is None and rolling_window(60, None) is None
+
+
+def test_write_report_never_overwrites(capture, tmp_path):
+    report = build_report(collect(capture[0]), generated=1_800_000_000.0)
+    first = write_report(report, tmp_path / "out", "html")
+    second = write_report(report, tmp_path / "out", "html")
+    md_path = write_report(report, tmp_path / "out", "markdown", stem="../../etc/passwd")
+    assert first.name == "callwatch-report-20270115-080000.html"
+    assert second.name == "callwatch-report-20270115-080000-2.html"
+    assert md_path.parent == tmp_path / "out" and md_path.suffix == ".md"
+    assert first.read_text().startswith("<!DOCTYPE html>") and md_path.read_text().startswith("# Incident")
+    with pytest.raises(ValueError):
+        write_report(report, tmp_path, "pdf")
 
 
 def test_an_empty_or_broken_filter_is_no_filter(capture):

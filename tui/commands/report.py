@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     from tui.domain.bookmarks import BookmarkStore, bookmarks_path
     from tui.domain.catalog import load_catalogs
     from tui.domain.pipeline import Pipeline
-    from tui.domain.report import ReportCollector, build_report, render_html, render_json, render_markdown
+    from tui.domain.report import ReportCollector, build_report, render
 
     if args.insecure and args.ca_file:
         print(f"{PROG}: --insecure and --ca-file exclude each other", file=sys.stderr)
@@ -141,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
     report = build_report(collector, marks, catalogs=catalogs, title=title, source_name=source,
                           generated=time.time(), mask=mask, top=args.top, samples=args.samples)  # type: ignore[arg-type]
     fmt = _format(args)
-    text = {"markdown": render_markdown, "html": render_html, "json": render_json}[fmt](report)
+    text = render(report, fmt)
     if args.output is None:
         sys.stdout.write(text)
         sys.stdout.flush()

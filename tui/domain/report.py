@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import html
 import math
+import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Protocol
 
 from tui.domain.aggregate import NONE, OTHER, UNKNOWN, Aggregate, Flag, ReasonKey, reason_key
@@ -49,7 +51,9 @@ __all__ = [
     "render_html",
     "render_json",
     "parse_time",
+    "rolling_window",
     "timeline_buckets",
+    "write_report",
 ]
 
 #: Outcomes that count as abnormal disconnects (the ones worth waking someone for).
@@ -125,6 +129,15 @@ def parse_time(text: str) -> float | RelativeTime:
     if ts is None:
         raise ValueError(f"not a time: {text!r} (use 2025-07-14T10:40:00Z, Unix seconds, 10:40 or +15m)")
     return ts
+
+
+def rolling_window(seconds: int | None, head: int | None) -> tuple[float, None] | None:
+    """The report window matching the dashboard's rolling window of `seconds` (1m = 60...) at the
+    aggregate's head second: the same seconds its window counts cover. None (the whole session) for
+    `seconds` None or before the first event."""
+    if not seconds or head is None:
+        return None
+    return (float(head - seconds + 1), None)
 
 
 def _resolve(bound: float | RelativeTime | None, anchor: float | None) -> float | None:
@@ -501,12 +514,16 @@ def _aggregate_stats(agg: Aggregate, samples_per_reason: int) -> _Stats:
     horizon = agg.horizon_s
     notes: list[str] = []
 
+    # Only the seconds since the first event matter (a short replay need not scan a whole hour).
+    oldest = min((t for t in map(_first_seen(agg), agg.counts()) if t is not None), default=None)
+    span = horizon if head is None or oldest is None else max(1, min(horizon, head - int(oldest) + 1))
+
     def seconds(key: ReasonKey | None) -> dict[int, int]:
         """Events per second (event time) over the rate horizon, from the aggregate's own buckets."""
         if head is None or horizon <= 0:
             return {}
-        first = head - horizon + 1
-        return {first + i: v for i, v in enumerate(agg.sparkline(key, buckets=horizon, step_s=1)) if v}
+        first = head - span + 1
+        return {first + i: v for i, v in enumerate(agg.sparkline(key, buckets=span, step_s=1)) if v}
 
     def series(key: ReasonKey) -> dict[int, int]:
         """Per-minute counts of one reason (minute starts aligned to the clock)."""
@@ -613,7 +630,9 @@ def build_report(
         events: Iterable[CallEnd]
         if isinstance(source, Aggregate):
             events = source.recent
-            if source.events > len(source.recent):
+            start = _resolve(window[0], None) if window else None
+            covered = start is not None and bool(events) and events[0].ts <= start
+            if source.events > len(source.recent) and not covered:
                 extra_notes.append(
                     f"filtered from the {len(source.recent):,} most recent events the dashboard keeps "
                     f"(of {source.events:,} counted).")
@@ -1397,3 +1416,45 @@ def render_html(report: Report) -> str:
              f"input · {len(report.reasons):,} distinct reasons</footer>")
     o.append("</main></body></html>")
     return "\n".join(o) + "\n"
+
+
+# ---------------------------------------------------------------------------------------- files
+
+#: Report formats and their file extensions.
+REPORT_FORMATS: dict[str, str] = {"markdown": "md", "html": "html", "json": "json"}
+_RENDERERS: dict[str, Callable[[Report], str]] = {"markdown": render_markdown, "html": render_html, "json": render_json}
+_STEM_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def render(report: Report, fmt: str) -> str:
+    """The report in `fmt` (markdown, html or json)."""
+    try:
+        return _RENDERERS[fmt](report)
+    except KeyError:
+        raise ValueError(f"unknown report format {fmt!r} (use {', '.join(REPORT_FORMATS)})") from None
+
+
+def write_report(report: Report, directory: str | os.PathLike[str], fmt: str = "html", *,
+                 stem: str = "callwatch-report", now: float | None = None) -> Path:
+    """Write `report` to `<directory>/<stem>-<YYYYmmdd-HHMMSS>.<ext>` (UTC; `now` defaults to
+    `report.generated`, else the current time) and return the path. Never overwrites: a clash adds
+    ``-2``, ``-3``... (O_EXCL). The directory is created if needed. Raises OSError."""
+    import time
+
+    text = render(report, fmt)
+    folder = Path(directory).expanduser()
+    folder.mkdir(parents=True, exist_ok=True)
+    safe = _STEM_UNSAFE.sub("_", stem).strip("._") or "callwatch-report"
+    when = now if now is not None else (report.generated if report.generated is not None else time.time())
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(when))
+    data = text.encode("utf-8", errors="backslashreplace")
+    for n in range(1, 10_000):
+        path = folder / f"{safe}-{stamp}{'' if n == 1 else f'-{n}'}.{REPORT_FORMATS[fmt]}"
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            continue
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        return path
+    raise FileExistsError(f"no free file name for {safe}-{stamp} in {folder}")
