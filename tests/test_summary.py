@@ -293,3 +293,18 @@ async def test_live_feed_duration_and_auth_failure():
         code, out, err = await run_async(server.url, "--token", "right", "--duration", "2", "--json")
     assert code == 0, err
     assert json.loads(out)["received"] == 4
+
+
+def test_stdin_that_stays_open_stops_after_duration():
+    proc = subprocess.Popen([sys.executable, "-m", "tui", "summary", "-", "--duration", "1", "--json"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=ENV)
+    try:
+        assert proc.stdin is not None
+        proc.stdin.write(orjson.dumps({"vendor": "acs", "code": 0, "subcode": 0}) + b"\n")
+        proc.stdin.flush()  # and keep the pipe open: the feed is "live"
+        assert proc.wait(timeout=30) == 0  # stdin is still open: only --duration ends it
+        out = proc.stdout.read()  # type: ignore[union-attr]
+    finally:
+        proc.kill()
+        proc.wait()
+    assert json.loads(out)["events"] == 1

@@ -280,6 +280,9 @@ def read_source(
             path == "-" or capture_format(path) == "jsonl"):
         _read_blocks(path, handle, lines)
         return
+    if path == "-" and args.duration is not None:
+        _read_stdin_for(args, handle, received)  # a blocked read must not outlive --duration
+        return
     loader = (lambda text: safe_load_all_yaml(text, str(path)))  # noqa: E731 - the hardened loader
     messages: Iterator[RawMessage] = iter_capture(path, yaml_loader=loader)
     limit = args.count
@@ -303,6 +306,40 @@ def read_source(
         close = getattr(messages, "close", None)
         if close is not None:
             close()
+
+
+def _read_stdin_for(args: argparse.Namespace, handle: Callable[[RawMessage], None],
+                    received: Callable[[], int]) -> None:
+    import asyncio
+
+    from tui.ingest.capture import CaptureError, aiter_capture
+
+    limit = args.count
+    # The reader thread may still be blocked in a read when --duration ends. On sys.stdin itself that
+    # read holds the buffer lock that interpreter shutdown takes ("could not acquire lock ... at
+    # interpreter shutdown", exit 134); on a private buffered reader over a duplicate of fd 0 it does not.
+    import os
+
+    stream = open(os.dup(sys.stdin.fileno()), "rb")  # noqa: SIM115 - owned by the daemon reader thread
+
+    async def pump() -> None:
+        async for raw in aiter_capture("-", stdin=stream):
+            handle(raw)
+            if limit is not None and received() >= limit:
+                return
+
+    async def main() -> None:
+        try:
+            await asyncio.wait_for(pump(), timeout=args.duration)
+        except TimeoutError:
+            pass
+
+    try:
+        asyncio.run(main())
+    except CaptureError as exc:
+        raise SourceError(str(exc)) from None
+    except KeyboardInterrupt:
+        pass
 
 
 def _read_blocks(path: str, handle: Callable[[RawMessage], None], lines: Callable[[int, list[bytes]], None]) -> None:
