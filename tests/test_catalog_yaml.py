@@ -163,3 +163,32 @@ def test_user_catalog_text_is_sanitized(tmp_path: Path):
     reason = build_catalogs([tmp_path]).lookup("planetkit", 9003)
     assert "\x1b" not in reason.description and "\x07" not in reason.description
     assert "[bold]" in reason.description  # shown literally, not interpreted
+
+
+def test_parse_cache_is_used_and_damage_is_ignored(tmp_path: Path, monkeypatch):
+    from tui.domain import catalog as catalog_module
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("CALLWATCH_NO_CACHE", raising=False)
+    first = build_catalogs()
+    cached = sorted((tmp_path / "cache" / "callwatch" / "catalogs").glob("*.json"))
+    assert len(cached) == 4  # one per bundled vendor file
+    second = build_catalogs()
+    assert [e.key for e in second.entries("acs")] == [e.key for e in first.entries("acs")]
+    assert second.lookup("planetkit", 1205).entry == first.lookup("planetkit", 1205).entry
+    for path in cached:
+        path.write_bytes(b"{not json")
+    third = build_catalogs()
+    assert third.lookup("acs", 487, 10004).known
+    # A damaged cache is replaced by a good one.
+    assert all(p.read_bytes().startswith(b"{") and b"sha256" in p.read_bytes() for p in cached)
+    assert catalog_module._cache_dir() == tmp_path / "cache" / "callwatch" / "catalogs"
+
+
+def test_yaml_dates_are_never_cached_into_strings(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    path = tmp_path / "dated.yaml"
+    path.write_text(GOOD_ENTRY.replace('"{code}"', "2024-01-02"))
+    for _ in range(2):  # the second run must not read a JSON copy where the date became a string
+        problems = validate_files([path])
+        assert len(problems) == 1 and "must be a string, got date" in problems[0]

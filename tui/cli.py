@@ -28,8 +28,9 @@ COMMANDS = [
 ]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full parser, with every available subcommand registered."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser with every subcommand registered, or just `only` (start-up cost: the command modules
+    import websockets, textual and friends, and `callwatch lookup` should not pay for `callwatch web`)."""
     parser = argparse.ArgumentParser(
         prog="callwatch",
         description="Watch why real-time calls end: PlanetKit, LiveKit, Azure Communication Services, JsSIP.",
@@ -46,23 +47,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="extra catalog directory or file adding/overriding entries (repeatable; also CALLWATCH_CATALOGS)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"tui.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"tui.commands.{name}":
-                continue  # not built yet in this checkout
-            raise
-        module.add_parser(sub, common)
+    for name in COMMANDS if only is None else [only]:
+        importlib.import_module(f"tui.commands.{name}").add_parser(sub, common)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `callwatch` console script; returns the exit status."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
     args = parser.parse_args(argv)
     if args.command is None:
-        args = parser.parse_args(["demo", *(argv or [])])
+        args = build_parser("demo").parse_args(["demo", *argv])
         if args.command is None:
             parser.print_help()
             return 2

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -13,6 +14,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from tui.domain.catalog_yaml import CatalogError, load_catalog_yaml, safe_load_yaml
 from tui.domain.model import Entry, Reason, Source
@@ -403,10 +406,53 @@ class _Validator:
         return tuple(value)
 
 
+#: Bumped whenever the hardened loader changes what it returns, so stale cache files are ignored.
+_CACHE_VERSION = "1"
+
+
+def _cache_dir() -> Path | None:
+    if os.environ.get("CALLWATCH_NO_CACHE"):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "callwatch" / "catalogs"
+
+
+def _load_yaml_cached(raw: bytes, name: str) -> tuple[Any, dict[str, list[int]]]:
+    """`load_catalog_yaml`, memoised on disk by content hash.
+
+    The pure-Python hardened loader costs ~0.3 s for the bundled catalogs on every start; the parsed
+    data as JSON loads in milliseconds. Only data that survives a JSON round trip unchanged is cached
+    (a YAML date would come back as a string and slip past validation), and the cache is only ever a
+    copy of what the hardened loader produced from the same bytes: validation still runs on it.
+    """
+    digest = hashlib.sha256(_CACHE_VERSION.encode() + raw).hexdigest()
+    directory = _cache_dir()
+    cached = directory / f"{digest}.json" if directory else None
+    if cached is not None:
+        try:
+            blob = orjson.loads(cached.read_bytes())
+            if blob.get("sha256") == digest:
+                return blob["data"], blob["lines"]
+        except (OSError, ValueError, AttributeError, KeyError):
+            pass  # missing or damaged cache: parse the YAML
+    data, lines = load_catalog_yaml(raw, name)
+    if cached is not None:
+        try:
+            dumped = orjson.dumps({"sha256": digest, "data": data, "lines": lines})
+            if orjson.loads(dumped)["data"] == data:
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_bytes(dumped)
+                os.replace(tmp, cached)
+        except (OSError, TypeError, orjson.JSONEncodeError):
+            pass  # read-only home, odd data: the cache is an optimisation only
+    return data, lines
+
+
 def _parse_vendor_file(path: Path, taxonomy: Taxonomy, base: VendorCatalog | None, label: str) -> VendorCatalog:
     """Validate one vendor file and merge it into `base` (a copy is returned; base is untouched)."""
     name = path.name if label == "bundled" else str(path)
-    data, lines = load_catalog_yaml(path.read_bytes(), name)
+    data, lines = _load_yaml_cached(path.read_bytes(), name)
     v = _Validator(name, taxonomy, lines)
     if not isinstance(data, dict):
         raise v.fail("a catalog must be a mapping with 'vendor' and 'entries'")
