@@ -192,3 +192,12 @@ def test_yaml_dates_are_never_cached_into_strings(tmp_path: Path, monkeypatch):
     for _ in range(2):  # the second run must not read a JSON copy where the date became a string
         problems = validate_files([path])
         assert len(problems) == 1 and "must be a string, got date" in problems[0]
+
+
+def test_user_catalog_lists_are_sanitized_too(tmp_path: Path):
+    evil = GOOD_ENTRY.replace("{code}", "9004").replace(
+        "    name: APP_KICKED", '    name: APP_KICKED\n    aliases: ["\\e]8;;http://x\\e\\\\kick"]\n    applies_to: ["\\u202egroup"]')
+    (tmp_path / "evil.yaml").write_text(evil)
+    entry = build_catalogs([tmp_path]).lookup("planetkit", 9004).entry
+    shown = " ".join(entry.aliases + entry.applies_to)
+    assert "\x1b" not in shown and "\u202e" not in shown

@@ -19,7 +19,7 @@ import orjson
 
 from tui.domain.catalog_yaml import CatalogError, load_catalog_yaml, safe_load_yaml
 from tui.domain.model import Entry, Reason, Source
-from tui.domain.sanitize import clean_multiline
+from tui.domain.sanitize import clean, clean_multiline
 from tui.resources import catalogs_dir
 
 #: Environment variable naming extra catalog directories (os.pathsep separated).
@@ -547,7 +547,8 @@ def _parse_entry(v: _Validator, vc: VendorCatalog, item: object, i: int, label: 
         raise v.fail(f"{where}: unknown field(s) {sorted(map(str, extra))}", "entries", i)
     text = {k: v.string(item, k, where, "entries", i, required=True) or "" for k in sorted(_ENTRY_STR)}
     opt = {k: v.string(item, k, where, "entries", i, required=False) for k in sorted(_ENTRY_OPT_STR)}
-    lists = {k: v.strings(item, k, where, "entries", i) for k in sorted(_ENTRY_LIST)}
+    # Every string a screen may show is made safe once, here (user catalogs are as untrusted as feeds).
+    lists = {k: tuple(clean(x, 200) for x in v.strings(item, k, where, "entries", i)) for k in sorted(_ENTRY_LIST)}
     namespace = opt["namespace"] or next(iter(vc.namespaces))
     if namespace not in vc.namespaces:
         raise v.fail(f"{where}: field 'namespace': {namespace!r} is not declared in 'namespaces'", "entries", i)
@@ -588,9 +589,9 @@ def _parse_entry(v: _Validator, vc: VendorCatalog, item: object, i: int, label: 
         advice=safe["advice"],
         category=text["category"],
         outcome=text["outcome"],
-        vendor_category=opt["vendor_category"],
+        vendor_category=clean(opt["vendor_category"], 100) if opt["vendor_category"] else None,
         applies_to=lists["applies_to"],
-        origin=opt["origin"],
+        origin=clean(opt["origin"], 100) if opt["origin"] else None,
         platforms=lists["platforms"],
         contexts=lists["contexts"],
         sip_status=tuple(normalize_code(s) or s for s in lists["sip_status"]),
