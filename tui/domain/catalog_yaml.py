@@ -98,7 +98,11 @@ def _check_size(text: str | bytes, filename: str) -> str:
         try:
             return text.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise CatalogError(filename, f"not UTF-8: {exc}") from None
+            start = exc.start + (3 if text.startswith(b"\xef\xbb\xbf") else 0)  # offsets skip the BOM
+            line = text.count(b"\n", 0, start) + 1
+            column = start - (text.rfind(b"\n", 0, start) + 1) + 1
+            raise CatalogError(filename, f"not UTF-8: byte 0x{text[start]:02x} at column {column} "
+                               f"({exc.reason})", line) from None
     return text
 
 
