@@ -1,0 +1,1 @@
+"""Dashboard widgets: one per module, named after it (status_bar.py -> StatusBar)."""
