@@ -1,0 +1,657 @@
+"""The dashboard: compose the panes, run the ingest worker, pull the counts on a timer, map the keys.
+
+Events never travel as Textual messages. The ingest worker runs the source's `messages()` through
+`Pipeline.feed` into the `Aggregate`; a 10 Hz timer pulls `Aggregate.drain()` and applies the `Update`
+inside one `batch_update()`, so the cost of drawing grows with the frame rate, not the event rate.
+Rendering lives in `tui/widgets/`; parsing and counting in `tui/domain/`; transports in `tui/ingest/`.
+
+`create_app(settings)` is the one factory the CLI and the tests use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import importlib
+import math
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input
+from textual.worker import Worker, WorkerState
+
+from tui.domain.aggregate import Aggregate, Flag, Totals, Update
+from tui.domain.catalog import Catalogs, load_catalogs
+from tui.domain.filter import Filter, parse_filter
+from tui.domain.pipeline import Pipeline
+from tui.feeds import Feed, build_feed
+from tui.ingest.raw import printable
+from tui.ingest.replay import MAX_SPEED, MIN_SPEED, format_speed
+from tui.messages import FeedStateChanged, IngestFailed
+from tui.settings import GROUPINGS, WINDOWS, Settings
+from tui.widgets.event_detail import EventDetail
+from tui.widgets.invalid_table import InvalidTable
+from tui.widgets.reason_table import ReasonTable, rows_for
+from tui.widgets.recent_table import RecentTable
+from tui.widgets.status_bar import StatusBar, StatusView
+
+#: Messages fed between two yields to the event loop (a replay at max speed must not freeze the screen).
+YIELD_EVERY = 128
+#: Flags announced per refresh tick; more are summed up in one notification.
+ANNOUNCE_LIMIT = 3
+#: Seconds within which a second `R` confirms the reset.
+RESET_CONFIRM_S = 3.0
+#: Actions reachable from click markup or anything else that is not our own key map: never needed by
+#: the dashboard, dangerous if injected (reliability.md §1.2: screenshot writes files anywhere).
+DENIED_ACTIONS = frozenset({"screenshot", "simulate_key", "suspend_process", "open_url", "deliver_screenshot"})
+
+#: (title, help, action) for the command palette; every key action is here too.
+COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("Pause / resume", "replay: stop playback; live: freeze the display (p, space)", "toggle_pause"),
+    ("Filter", "filter events: free text and field:value terms (/)", "filter"),
+    ("Clear filter", "show every event again (Esc)", "clear_filter"),
+    ("Step forward", "when paused: release or show the next event (])", "step(1)"),
+    ("Step back", "when paused: go back one event (\\[)", "step(-1)"),
+    ("Slower", "halve the replay speed ({)", "speed(0.5)"),
+    ("Faster", "double the replay speed (})", "speed(2)"),
+    ("Normal speed", "replay at 1× (Backspace)", "speed(1)"),
+    ("Oldest event", "highlight the oldest event on screen (g)", "oldest"),
+    ("Follow newest", "highlight the newest event and follow (G)", "newest"),
+    ("Next abnormal disconnect", "next event whose outcome is not success (e)", "abnormal(1)"),
+    ("Previous abnormal disconnect", "previous abnormal event (E)", "abnormal(-1)"),
+    ("Cycle window", "1m / 5m / 15m / session (w)", "cycle_window"),
+    ("Cycle grouping", "reason / category / outcome / vendor / source (b)", "cycle_group"),
+    ("Event detail", "full-screen detail of the highlighted event (Enter)", "detail"),
+    ("Invalid messages", "messages that could not be decoded (i)", "invalid"),
+    ("Export view", "write the current view to a file (x)", "export"),
+    ("Reset counters", "forget every count, after a confirmation (R)", "reset"),
+    ("Toggle masking", "mask call ids and other identifiers", "toggle_mask"),
+    ("Catalog browser", "browse the vendor catalogs (c)", "catalog"),
+    ("Help", "keys and what the panes show (?, F1)", "help"),
+    ("Quit", "leave callwatch (q, ctrl+c)", "quit"),
+)
+
+
+def _optional(module: str, name: str) -> Any:
+    """An object another module provides once it lands (screens, export, mask); None until then."""
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return None
+
+
+def _fallback_mask(value: str) -> str:
+    """A stable, short stand-in for an identifier (until tui.domain.mask lands)."""
+    return "id#" + hashlib.blake2s(value.encode("utf-8", "replace"), digest_size=4).hexdigest()
+
+
+class _Pass:
+    """Where the ingest worker is in the current pass over a capture (for step back)."""
+
+    __slots__ = ("fed", "last_seq", "skip_through")
+
+    def __init__(self) -> None:
+        self.fed = 0
+        """Messages fed in this pass."""
+        self.last_seq = 0
+        self.skip_through = 0
+        """After a step back: messages up to this seq were re-fed already and are dropped."""
+
+
+class CallwatchApp(App[int]):
+    """The callwatch dashboard."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "callwatch"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    BINDINGS = [
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        Binding("q", "back_or_quit", "Quit"),
+        Binding("slash", "filter", "Filter"),
+        Binding("escape", "escape", "Back", show=False),
+        Binding("p,space", "toggle_pause", "Pause"),
+        Binding("left_square_bracket", "step(-1)", "Step back", show=False),
+        Binding("right_square_bracket", "step(1)", "Step", show=False),
+        Binding("left_curly_bracket", "speed(0.5)", "Slower", show=False),
+        Binding("right_curly_bracket", "speed(2)", "Faster", show=False),
+        Binding("backspace", "speed(1)", "1×", show=False),
+        Binding("g", "oldest", "Oldest", show=False),
+        Binding("G", "newest", "Follow"),
+        Binding("e", "abnormal(1)", "Next failure"),
+        Binding("E", "abnormal(-1)", "Prev failure", show=False),
+        Binding("w", "cycle_window", "Window"),
+        Binding("b", "cycle_group", "Group"),
+        Binding("enter", "detail", "Detail", show=False),
+        Binding("i", "invalid", "Invalid"),
+        Binding("x", "export", "Export"),
+        Binding("R", "reset", "Reset", show=False),
+        Binding("c", "catalog", "Catalogs", show=False),
+        Binding("question_mark,f1", "help", "Help"),
+    ]
+
+    recent: RecentTable
+    reasons: ReasonTable
+    detail: EventDetail
+    status_bar: StatusBar
+    invalid: InvalidTable
+    filter_box: Input
+
+    def __init__(self, settings: Settings, feed: Feed, *, catalogs: Catalogs | None = None,
+                 clock: Callable[[], float] = time.time, on_tick: Callable[[CallwatchApp], None] | None = None,
+                 export_dir: Path | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self.feed = feed
+        """The source and the controls its kind offers."""
+        self.catalogs = catalogs if catalogs is not None else load_catalogs(settings.catalog_dirs)
+        self.clock = clock
+        """Wall clock (injected: tests and snapshots pass a fixed one)."""
+        self.live = feed.kind != "replay"
+        self.aggregate = Aggregate(clock=clock if self.live else None)
+        self.pipeline = Pipeline(self.catalogs, self.aggregate)
+        self.window = settings.window
+        self.group_by = settings.group_by
+        self.filter: Filter = parse_filter("")
+        self.paused = False
+        """Live: the display is frozen while counting goes on. Replay: playback is paused."""
+        self.masked = settings.mask
+        self.ingest_error: str | None = None
+        self.ticks = 0
+        """Refresh ticks applied (the benchmark counts repaints with it)."""
+        self.last_update: Update | None = None
+        self.export_dir = export_dir or Path.cwd()
+        self._on_tick = on_tick
+        self._paused_events = 0
+        self._pass = _Pass()
+        self._refeeding = False
+        self._reset_armed = -math.inf
+        self._rates: deque[tuple[float, int]] = deque(maxlen=64)
+        self._trend_state: tuple[Any, ...] | None = None
+        self._trend_wall = -math.inf
+        self._mask_fn: Callable[[str], str] | None = None
+        self._quitting = False
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield RecentTable(self.settings.recent_rows, id="recent")
+                yield ReasonTable(self.window, self.group_by, id="reasons")
+                yield InvalidTable(id="invalid")
+            yield EventDetail(self.catalogs, id="detail")
+        yield Input(placeholder="filter: text  vendor:acs  category:network  !outcome:success   (Esc clears)",
+                    id="filter")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        # Held directly: the refresh tick must not query the DOM (cost, and a tick that lands while the
+        # app is shutting down would find the widgets already removed).
+        self.recent = self.query_one("#recent", RecentTable)
+        self.reasons = self.query_one("#reasons", ReasonTable)
+        self.detail = self.query_one("#detail", EventDetail)
+        self.status_bar = self.query_one("#status", StatusBar)
+        self.invalid = self.query_one("#invalid", InvalidTable)
+        self.filter_box = self.query_one("#filter", Input)
+        self.theme = self.settings.theme
+        self.recent.border_title = "Recent disconnects"
+        self._title_reasons()
+        self.detail.border_title = "Detail"
+        self.invalid.border_title = "Invalid messages (i closes)"
+        self._apply_mask()
+        self.feed.source.on_status = lambda status: self.post_message(FeedStateChanged(status))
+        self._timer = self.set_interval(1.0 / self.settings.refresh_hz, self.refresh_view, name="refresh")
+        self.recent.focus()
+        self.run_ingest()
+        for error in self.catalogs.errors[:5]:
+            self.notify(error, title="catalog", severity="warning", markup=False, timeout=10)
+
+    # ------------------------------------------------------------------ ingest
+
+    @work(group="ingest", exclusive=True, exit_on_error=False, name="ingest")
+    async def run_ingest(self) -> None:
+        """Feed every message of the source to the pipeline (the only place the layers meet)."""
+        feed = self.pipeline.feed
+        state = self._pass
+        replay = self.feed.replay
+        n = 0
+        async for raw in self.feed.source.messages():
+            seq = raw.seq
+            if state.skip_through:
+                if seq <= state.skip_through:
+                    if replay is not None and replay.paused:
+                        replay.step(1)  # already re-fed: let the next one through
+                    continue
+                state.skip_through = 0
+            elif seq <= state.last_seq:
+                state.fed = 0  # a new pass (loop or seek): steps count from its start
+            feed(raw)
+            state.fed += 1
+            state.last_seq = seq
+            n += 1
+            if n >= YIELD_EVERY:
+                n = 0
+                await asyncio.sleep(0)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.name == "ingest" and event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.post_message(IngestFailed(f"{type(error).__name__}: {printable(str(error))}"))
+
+    def on_ingest_failed(self, message: IngestFailed) -> None:
+        self.ingest_error = message.error
+        self.notify(message.error, title="feed failed", severity="error", markup=False, timeout=15)
+
+    def on_feed_state_changed(self, message: FeedStateChanged) -> None:
+        status = message.status
+        # The status bar always shows the state; only a stop (the feed will not come back by itself)
+        # is worth a notification. A finished replay is normal and stays quiet.
+        if status.state == "stopped" and status.detail and not self._quitting:
+            self.notify(status.detail, title="feed stopped", severity="error", markup=False, timeout=10)
+
+    # ------------------------------------------------------------------ refresh
+
+    def refresh_view(self) -> None:
+        """One tick: pull what changed and apply it to every pane in one batch."""
+        if self._quitting:
+            return
+        now = self.clock()
+        if self.paused and self.live:
+            self._show_status(self.aggregate.totals(), now)  # counting goes on; the panes are frozen
+            return
+        update = self.aggregate.drain(now=now if self.live else None, max_events=self.recent.limit)
+        with self.batch_update():
+            self._apply(update)
+            self._show_status(update.totals, now)
+        self.ticks += 1
+        if self._on_tick is not None:
+            self._on_tick(self)
+
+    def _apply(self, update: Update) -> None:
+        self.last_update = update
+        events = update.new_events
+        if events and self.filter.active:
+            events = tuple(e for e in events if self.filter.matches(e))
+        recent = self.recent
+        recent.add_events(events)
+        reasons = self.reasons
+        reasons.note_flags(update.new_flags, update.active_flags, update.now)
+        if update.tables_changed or update.new_flags:
+            self._show_reasons(update)
+        state = (update.now, update.totals.events, self.window, self.group_by, self.filter.text)
+        if state != self._trend_state:
+            wall = time.monotonic()
+            # At most once a second while events pour in; always once they stop (a finished replay
+            # ends with its final trends, whatever the timing).
+            if wall - self._trend_wall >= 1.0 or not update.new_events:
+                self._trend_state, self._trend_wall = state, wall
+                reasons.refresh_trends(self.aggregate)
+                self._show_reasons(update)
+        self._announce(update.new_flags)
+        if recent.following:
+            self.detail.show(recent.current_event())
+        if update.new_invalid and self.invalid.display:
+            self.invalid.show(self.aggregate.recent_invalid)
+        recent.border_title = (f"Recent disconnects ({len(recent.events):,})"
+                               + ("" if recent.following else " · not following: G follows"))
+
+    def _show_reasons(self, update: Update | None = None) -> None:
+        update = update or self.last_update
+        if update is None:
+            return
+        keep = self.filter.matches_row if self.filter.active else None
+        self.reasons.show(rows_for(update, self.window, self.group_by, self.aggregate.windows, keep))
+
+    def _title_reasons(self) -> None:
+        self.reasons.border_title = f"Reasons · window {self.window} (w) · by {self.group_by} (b)"
+
+    def _announce(self, flags: Iterable[Flag]) -> None:
+        flags = list(flags)
+        for flag in flags[:ANNOUNCE_LIMIT]:
+            if flag.kind == "spike":
+                text = f"▲ spike: {flag.label} ({flag.vendor}): {flag.count} in the last minute"
+                self.notify(text, title="spike", severity="warning", markup=False)
+            else:
+                self.notify(f"★ first seen: {flag.label} ({flag.vendor})", title="new reason", markup=False)
+        if len(flags) > ANNOUNCE_LIMIT:
+            self.notify(f"{len(flags) - ANNOUNCE_LIMIT} more flags (▲ spikes / ★ new reasons) in the table",
+                        markup=False)
+
+    def _show_status(self, totals: Totals, now: float) -> None:
+        rates = self._rates
+        rates.append((now, totals.events))
+        while len(rates) > 2 and now - rates[1][0] >= 2.0:
+            rates.popleft()
+        first_t, first_n = rates[0]
+        rate = (totals.events - first_n) / (now - first_t) if now > first_t else None
+        status = self.feed.source.status
+        retry = None
+        if status.retry_in is not None:
+            retry = status.since + status.retry_in - time.time()
+        replay = self.feed.replay
+        paused = replay.paused if replay is not None else self.paused
+        position = status.position
+        if position is None and replay is not None and self.last_update is not None:
+            position = self.last_update.now  # at max speed the replay updates its position rarely
+        self.status_bar.show(StatusView(
+            kind=self.feed.kind, origin=status.origin, state=status.state, detail=status.detail,
+            retry_in=retry, position=position,
+            speed=format_speed(status.speed) if replay is not None else None,
+            paused=paused, new_while_paused=max(0, totals.events - self._paused_events) if self.paused else 0,
+            rate=rate, totals=totals, filter_text=self.filter.text if self.filter.active else "",
+            filter_error=self.filter.error, error=self.ingest_error, masked=self.masked))
+
+    # ------------------------------------------------------------------ actions: feed
+
+    def action_toggle_pause(self) -> None:
+        """Replay: pause/resume playback. Live: freeze/unfreeze the display; counting goes on."""
+        replay = self.feed.replay
+        if replay is not None:
+            self.paused = replay.toggle_pause()
+        else:
+            self.paused = not self.paused
+            self._paused_events = self.aggregate.events
+        self.screen.set_class(self.paused, "-paused")
+        self._show_status(self.aggregate.totals(), self.clock())
+
+    def action_step(self, direction: int) -> None:
+        """`]` one event forward, `[` one back (replay, while paused); live: move through the list."""
+        replay = self.feed.replay
+        if replay is None:
+            self.recent.move_cursor(row=max(0, self.recent.cursor_row + (1 if direction < 0 else -1)))
+            return
+        if not replay.paused:
+            self.notify("pause first (p): steps work on a paused replay", markup=False)
+            return
+        if self._refeeding:
+            return
+        if direction > 0:
+            replay.step(1)
+        elif self.feed.capture is None:
+            self.notify("cannot step back in standard input", severity="warning", markup=False)
+        elif self._pass.fed <= 1:
+            self.notify("at the start of the capture", markup=False)
+        else:
+            self._step_back(self._pass.fed - 1, replay.status.position)
+
+    @work(group="refeed", exclusive=True, exit_on_error=False)
+    async def _step_back(self, target: int, position: float | None) -> None:
+        """Reset the counts and re-feed the first `target` messages unpaced, then resume from there."""
+        replay = self.feed.replay
+        assert replay is not None and self.feed.capture is not None
+        self._refeeding = True
+        try:
+            self._reset_view()
+            feed = self.pipeline.feed
+            last = 0
+            for i, raw in enumerate(self.feed.capture()):
+                if i >= target:
+                    break
+                feed(raw)
+                last = raw.seq
+                if i % 512 == 511:
+                    await asyncio.sleep(0)
+            self._pass.fed, self._pass.last_seq, self._pass.skip_through = target, last, last
+            replay.seek(position if position is not None else -math.inf)
+            self.refresh_view()
+        finally:
+            self._refeeding = False
+
+    def action_speed(self, factor: float) -> None:
+        """`{` halves, `}` doubles the replay speed, Backspace sets 1×."""
+        replay = self.feed.replay
+        if replay is None:
+            return
+        if factor == 1:
+            speed = 1.0
+        elif replay.speed == math.inf:
+            speed = MAX_SPEED if factor < 1 else math.inf
+        else:
+            speed = replay.speed * factor
+            speed = math.inf if speed > MAX_SPEED else max(MIN_SPEED, speed)
+        replay.set_speed(speed)
+        self._show_status(self.aggregate.totals(), self.clock())
+
+    # ------------------------------------------------------------------ actions: view
+
+    def action_oldest(self) -> None:
+        self.recent.goto_oldest()
+        self.recent.focus()
+
+    def action_newest(self) -> None:
+        self.recent.follow()
+        self.recent.focus()
+        self.detail.show(self.recent.current_event())
+
+    def action_abnormal(self, direction: int) -> None:
+        if not self.recent.next_abnormal(older=direction > 0):
+            self.notify("no abnormal disconnect further " + ("down" if direction > 0 else "up"), markup=False)
+        self.recent.focus()
+
+    def action_cycle_window(self) -> None:
+        self.window = WINDOWS[(WINDOWS.index(self.window) + 1) % len(WINDOWS)]
+        self._reconfigure_reasons()
+
+    def action_cycle_group(self) -> None:
+        self.group_by = GROUPINGS[(GROUPINGS.index(self.group_by) + 1) % len(GROUPINGS)]
+        self._reconfigure_reasons()
+
+    def _reconfigure_reasons(self) -> None:
+        self.reasons.configure(self.window, self.group_by)
+        self._title_reasons()
+        self._trend_state = None
+        self._show_reasons()
+        self.reasons.refresh_trends(self.aggregate)  # trends follow the rows the first pass laid out
+        self._show_reasons()
+
+    def action_filter(self) -> None:
+        box = self.filter_box
+        box.display = True
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.filter_box
+        box.value = ""
+        box.display = False
+        self._set_filter("")
+        self.recent.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self._set_filter(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        self.recent.focus()
+
+    def _set_filter(self, text: str) -> None:
+        new = parse_filter(text)
+        if new.text == self.filter.text and new.error == self.filter.error:
+            return
+        self.filter = new
+        keep = new.matches if new.active else None
+        events = self.aggregate.recent
+        self.recent.replace_events(events if keep is None else (e for e in events if keep(e)))
+        self._show_reasons()
+        self.detail.show(self.recent.current_event())
+        self._show_status(self.aggregate.totals(), self.clock())
+
+    def action_escape(self) -> None:
+        """Esc: leave a maximized pane, else hide the invalid pane, else clear the filter."""
+        if self.screen.maximized is not None:
+            self.screen.minimize()
+            self.recent.focus()
+        elif self.invalid.display:
+            self.action_invalid()
+        else:
+            self.action_clear_filter()
+
+    def action_back_or_quit(self) -> None:
+        """`q`: back out of whatever is open (screen, maximized pane, invalid pane, filter), then quit."""
+        if len(self.screen_stack) > 1:
+            self.pop_screen()
+        elif self.screen.maximized is not None:
+            self.screen.minimize()
+            self.recent.focus()
+        elif self.invalid.display:
+            self.action_invalid()
+        elif self.filter_box.display:
+            self.action_clear_filter()
+        else:
+            self.exit(0)
+
+    def action_invalid(self) -> None:
+        """`i`: the invalid messages (the other engineer's screen when present, else a pane)."""
+        screen = _optional("tui.screens.invalid_messages", "InvalidMessagesScreen")
+        if screen is not None:
+            self.push_screen(screen(self.aggregate))
+            return
+        pane = self.invalid
+        pane.display = not pane.display
+        if pane.display:
+            pane.show(self.aggregate.recent_invalid)
+            pane.focus()
+        else:
+            self.recent.focus()
+
+    def action_detail(self) -> None:
+        """Enter: the highlighted event full screen (the detail screen when present, else the pane)."""
+        event = self.recent.current_event()
+        screen = _optional("tui.screens.event_detail", "EventDetailScreen")
+        if screen is not None and event is not None:
+            self.push_screen(screen(event, self.catalogs))
+            return
+        self.detail.show(event)
+        self.screen.maximize(self.detail, container=False)
+
+    @on(DataTable.RowSelected, "#recent")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_detail()
+
+    @on(RecentTable.EventHighlighted)
+    def _event_highlighted(self, message: RecentTable.EventHighlighted) -> None:
+        self.detail.show(message.event)
+
+    def action_help(self) -> None:
+        screen = _optional("tui.screens.help", "HelpScreen")
+        if screen is not None:
+            self.push_screen(screen())
+        elif self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    def action_catalog(self) -> None:
+        screen = _optional("tui.screens.catalog_browser", "CatalogBrowserScreen")
+        if screen is not None:
+            self.push_screen(screen(self.catalogs))
+        else:
+            self.notify("the catalog browser is not available in this build; try `callwatch catalogs`",
+                        markup=False)
+
+    def action_toggle_mask(self) -> None:
+        self.masked = not self.masked
+        self._apply_mask()
+        self._show_status(self.aggregate.totals(), self.clock())
+
+    def _apply_mask(self) -> None:
+        if self.masked:
+            factory = _optional("tui.domain.mask", "Masker")
+            self._mask_fn = factory().mask if factory is not None else _fallback_mask
+        else:
+            self._mask_fn = None
+        self.recent.mask = self._mask_fn
+        self.detail.mask = self._mask_fn
+        self.recent.replace_events(self.recent.events[::-1])
+        self.detail.show(self.recent.current_event(), force=True)
+
+    def action_export(self) -> None:
+        """`x`: write the current view (filter, window, grouping applied) to a file; say which."""
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(self.clock()))
+        path = self.export_dir / f"callwatch-export-{stamp}.json"
+        try:
+            export = _optional("tui.domain.export", "export_view")
+            rows = self.reasons.display_rows
+            events = self.recent.events
+            if export is not None:
+                path = export(path, events=events, rows=rows, aggregate=self.aggregate, filter=self.filter,
+                              window=self.window, group_by=self.group_by, mask=self._mask_fn) or path
+            else:
+                _write_fallback_export(path, self, rows, events)
+        except OSError as exc:
+            self.notify(f"export failed: {exc.strerror or exc}", severity="error", markup=False)
+            return
+        self.notify(f"exported to {path}", title="export", markup=False, timeout=10)
+
+    def action_reset(self) -> None:
+        """`R` twice within 3 s: forget every count (the feed goes on)."""
+        now = time.monotonic()
+        if now - self._reset_armed > RESET_CONFIRM_S:
+            self._reset_armed = now
+            self.notify("press R again within 3 s to reset every counter", severity="warning", markup=False)
+            return
+        self._reset_armed = -math.inf
+        self._reset_view()
+        self.notify("counters reset", markup=False)
+
+    def _reset_view(self) -> None:
+        self.aggregate.reset()
+        self._rates.clear()
+        self._paused_events = 0
+        self.recent.replace_events(())
+        self.reasons.reset_flags()
+        self.reasons.show([])
+        self.detail.show(None)
+        self.last_update = None
+        self._trend_state = None
+
+    # ------------------------------------------------------------------ app hooks
+
+    def exit(self, *args: Any, **kwargs: Any) -> None:
+        # The source reports "stopped" as it is closed (not news), and a refresh tick that lands
+        # during shutdown must not touch widgets being removed: refresh_view() checks this flag.
+        self._quitting = True
+        super().exit(*args, **kwargs)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Defence in depth: actions the dashboard never needs are refused whatever asks for them."""
+        if action in DENIED_ACTIONS:
+            return False
+        return True
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for title, help_text, action in COMMANDS:
+            yield SystemCommand(title, help_text, lambda action=action: self.run_action(action))
+
+
+def _write_fallback_export(path: Path, app: CallwatchApp, rows: list[Any], events: list[Any]) -> None:
+    import orjson
+
+    mask = app._mask_fn or (lambda s: s)
+    data = {
+        "window": app.window, "group_by": app.group_by, "filter": app.filter.text,
+        "rows": [{"label": r.label, "vendor": r.vendor, "category": r.category, "outcome": r.outcome,
+                  "count": r.count, "change": r.change, "total": r.total} for r in rows],
+        "events": [{"ts": e.ts, "vendor": e.vendor, "code": e.code, "subcode": e.subcode, "reason": e.reason_name,
+                    "category": e.category, "outcome": e.outcome, "source": e.source_name or e.source,
+                    "call_id": mask(e.call_id) if e.call_id else None} for e in events],
+        "totals": app.aggregate.snapshot(),
+    }
+    path.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+
+
+def create_app(settings: Settings, *, feed: Feed | None = None, catalogs: Catalogs | None = None,
+               clock: Callable[[], float] = time.time, **kwargs: Any) -> CallwatchApp:
+    """The one App factory (CLI and tests): the source `settings` ask for, unless `feed` is given."""
+    return CallwatchApp(settings, feed if feed is not None else build_feed(settings), catalogs=catalogs,
+                        clock=clock, **kwargs)
