@@ -50,7 +50,7 @@ def test_pacer_gaps_cap_and_out_of_order():
 
 def test_pacer_even_gaps_without_timestamps():
     pacer = Pacer(even_rate=4, max_gap=5)
-    assert [pacer.gap(t) for t in (None, None, 10.0, 11.0, None)] == [0.0, 0.25, 0.25, 1.0, 0.25]
+    assert [pacer.gap(t) for t in (None, None, 10.0, 11.0, None, 11.5)] == [0.0, 0.25, 0.25, 1.0, 0.0, 0.5]
     assert pacer.untimed == 3
     pacer.resync()
     assert pacer.gap(50.0) == 0.0 and pacer.gap(50.5) == 0.5

@@ -53,9 +53,10 @@ def format_speed(speed: float | None) -> str:
 class Pacer:
     """Turns a sequence of event times into gaps (event seconds) before each message. Pure, no clock.
 
-    The first message has gap 0; a message without a time (or the first timed one after untimed
-    ones) gets ``1 / even_rate``; a backward step in time gets 0; a gap over ``max_gap`` is cut to
-    ``max_gap`` and counted in `capped`.
+    The first message has gap 0; a message without a time gets 0 when a timed one came before it (it
+    goes out with its predecessor: a stray bad line must not slow a timed capture down), else
+    ``1 / even_rate``, like the first timed one after untimed ones; a backward step in time gets 0; a
+    gap over ``max_gap`` is cut to ``max_gap`` and counted in `capped`.
     """
 
     def __init__(self, even_rate: float = 10.0, max_gap: float = 5.0) -> None:
@@ -80,7 +81,7 @@ class Pacer:
             self._prev = ts
             return 0.0
         if ts is None:
-            return self.even_gap
+            return 0.0 if self._prev is not None else self.even_gap
         prev, self._prev = self._prev, ts
         if prev is None:
             return self.even_gap
