@@ -276,22 +276,45 @@ async def test_filter_key_terms_and_escape(capture, tmp_path):
 
 
 async def test_enter_opens_detail_and_escape_or_q_goes_back(capture, tmp_path):
+    from tui.screens.detail_screen import EventDetailScreen
+
     app = make_app(replay_feed(capture), tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("down", "enter")
         await pilot.pause()
         event = app.recent.current_event()
-        if len(app.screen_stack) > 1:  # the full-screen detail screen
-            await pilot.press("escape")
-        else:
-            assert app.screen.maximized is app.detail and app.detail.event is event
-            await pilot.press("escape")
-            assert app.screen.maximized is None
-            await pilot.press("enter")
-            assert app.screen.maximized is app.detail
-            await pilot.press("q")
-            assert app.screen.maximized is None and app.is_running
+        assert isinstance(app.screen, EventDetailScreen) and app.screen.event is event
+        await pilot.press("escape")
+        assert len(app.screen_stack) == 1 and app.is_running
+        await pilot.press("tab", "tab")  # the detail pane: Enter opens the same screen
+        assert app.focused is app.detail
+        await pilot.press("enter")
+        assert isinstance(app.screen, EventDetailScreen)
+        await pilot.press("q")
+        assert len(app.screen_stack) == 1 and app.is_running
+
+
+async def test_enter_on_a_count_row_filters_the_events_to_it(capture, tmp_path):
+    app = make_app(replay_feed(capture), tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("tab")
+        assert app.focused is app.reasons
+        row = app.reasons.current_row()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.filter.active and app.recent.events
+        assert all(e.vendor == row.vendor and e.reason_name == row.label for e in app.recent.events)
+        await pilot.press("escape")
+        assert app.recent.row_count == N
+        for _ in range(2):  # by outcome
+            await pilot.press("b")
+        app.reasons.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        outcome = app.reasons.current_row().label
+        assert {e.outcome for e in app.recent.events} == {outcome}
 
 
 async def test_tab_cycles_panes(capture, tmp_path):
@@ -306,20 +329,18 @@ async def test_tab_cycles_panes(capture, tmp_path):
 
 
 async def test_invalid_view(capture, tmp_path):
+    from tui.screens.invalid_screen import InvalidScreen
+
     app = make_app(replay_feed(capture), tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("i")
         await pilot.pause()
-        if len(app.screen_stack) > 1:
-            await pilot.press("q")
-            assert len(app.screen_stack) == 1
-            return
-        pane = app.query_one("#invalid")
-        assert pane.display and pane.row_count == 2
-        assert "bad_json" in {pane.get_row_at(i)[2].plain for i in range(2)}
-        await pilot.press("i")
-        assert not pane.display
+        assert isinstance(app.screen, InvalidScreen)
+        table = app.screen.query_one("DataTable")
+        assert table.row_count == 2
+        await pilot.press("q")
+        assert len(app.screen_stack) == 1 and app.is_running
 
 
 async def test_export_writes_file_named_in_notification(capture, tmp_path):
@@ -337,33 +358,44 @@ async def test_export_writes_file_named_in_notification(capture, tmp_path):
 
 
 async def test_reset_needs_confirmation(capture, tmp_path):
+    from tui.screens.confirm_screen import ConfirmScreen
+
     app = make_app(replay_feed(capture), tmp_path)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
+    async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("R")
-        assert app.aggregate.events == N  # first press only asks
-        assert any("press R again" in n.message for n in app._notifications)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")  # declined: nothing happens
+        assert len(app.screen_stack) == 1 and app.aggregate.events == N
         await pilot.press("R")
+        await pilot.press("enter")  # the cancel button has the focus: Enter alone never resets
+        assert app.aggregate.events == N
+        await pilot.press("R", "y")
         await settle(app, pilot)
         assert app.aggregate.events == 0 and app.recent.row_count == 0 and app.reasons.row_count == 0
         assert app.status_bar.view.totals.events == 0
 
 
 async def test_help_catalog_and_palette_commands(capture, tmp_path):
+    from tui.screens.catalog_browser import CatalogScreen
+    from tui.screens.help_screen import HelpScreen
+
     app = make_app(replay_feed(capture), tmp_path)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
+    async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        await pilot.press("question_mark")
-        await pilot.pause()
-        assert len(app.screen_stack) > 1 or app.screen.query("HelpPanel")
-        await pilot.press("q") if len(app.screen_stack) > 1 else await pilot.press("f1")
-        await pilot.pause()
-        assert len(app.screen_stack) == 1 and not app.screen.query("HelpPanel")
+        for key in ("question_mark", "f1"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, HelpScreen)
+            keys = {row[0] for row in app.screen.rows}
+            assert "Enter" in keys and "g  G" in keys and "e  E" in keys
+            await pilot.press("escape")
+            assert len(app.screen_stack) == 1
         await pilot.press("c")
         await pilot.pause()
-        assert len(app.screen_stack) > 1 or any("catalog" in n.message for n in app._notifications)
-        if len(app.screen_stack) > 1:
-            await pilot.press("q")
+        assert isinstance(app.screen, CatalogScreen)
+        await pilot.press("escape")
+        assert len(app.screen_stack) == 1
         titles = {c.title for c in app.get_system_commands(app.screen)}
         from tui.app import COMMANDS
 
@@ -395,8 +427,9 @@ async def test_mask_flag_and_toggle(capture, tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         shown = {app.recent.get_row_at(i)[-1].plain for i in range(app.recent.row_count)}
-        assert not any("call-" in s for s in shown)
+        assert not any(s.startswith("call-000") for s in shown) and len(shown) == N
         assert app.status_bar.view.masked
+        assert "call-00039" not in str(app.detail.query_one("#detail-body").render())
         await app.run_action("toggle_mask")
         await pilot.pause()
         shown = {app.recent.get_row_at(i)[-1].plain for i in range(app.recent.row_count)}
@@ -421,7 +454,9 @@ async def test_q_backs_out_then_quits_and_ctrl_c_quits(capture, tmp_path):
     app = make_app(replay_feed(capture), tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        await pilot.press("slash")
+        await pilot.press("slash", "x")
+        await pilot.press("q")  # typed into the filter box
+        assert app.filter_box.value == "xq"
         await pilot.press("escape")
         await pilot.press("i")
         await pilot.press("q")  # closes the invalid view

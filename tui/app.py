@@ -11,8 +11,6 @@ Rendering lives in `tui/widgets/`; parsing and counting in `tui/domain/`; transp
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import importlib
 import math
 import time
 from collections import deque
@@ -30,15 +28,21 @@ from textual.worker import Worker, WorkerState
 
 from tui.domain.aggregate import Aggregate, Flag, Totals, Update
 from tui.domain.catalog import Catalogs, load_catalogs
+from tui.domain.export import export_events, export_reasons, write_export
 from tui.domain.filter import Filter, parse_filter
+from tui.domain.mask import Masker
 from tui.domain.pipeline import Pipeline
 from tui.feeds import Feed, build_feed
 from tui.ingest.raw import printable
 from tui.ingest.replay import MAX_SPEED, MIN_SPEED, format_speed
 from tui.messages import FeedStateChanged, IngestFailed
+from tui.screens.catalog_browser import CatalogScreen
+from tui.screens.confirm_screen import ConfirmScreen
+from tui.screens.detail_screen import EventDetailScreen
+from tui.screens.help_screen import HelpRow, HelpScreen
+from tui.screens.invalid_screen import InvalidScreen
 from tui.settings import GROUPINGS, WINDOWS, Settings
 from tui.widgets.event_detail import EventDetail
-from tui.widgets.invalid_table import InvalidTable
 from tui.widgets.reason_table import ReasonTable, rows_for
 from tui.widgets.recent_table import RecentTable
 from tui.widgets.status_bar import StatusBar, StatusView
@@ -47,8 +51,6 @@ from tui.widgets.status_bar import StatusBar, StatusView
 YIELD_EVERY = 128
 #: Flags announced per refresh tick; more are summed up in one notification.
 ANNOUNCE_LIMIT = 3
-#: Seconds within which a second `R` confirms the reset.
-RESET_CONFIRM_S = 3.0
 #: Actions reachable from click markup or anything else that is not our own key map: never needed by
 #: the dashboard, dangerous if injected (reliability.md §1.2: screenshot writes files anywhere).
 DENIED_ACTIONS = frozenset({"screenshot", "simulate_key", "suspend_process", "open_url", "deliver_screenshot"})
@@ -80,17 +82,47 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def _optional(module: str, name: str) -> Any:
-    """An object another module provides once it lands (screens, export, mask); None until then."""
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
+#: Keys that are not bindings (or say more than a binding's description), for the help screen.
+HELP_ROWS: tuple[HelpRow, ...] = (
+    ("Enter", "full-screen detail of the highlighted event (Esc or q goes back)", "Panes"),
+    ("↑ ↓ PgUp PgDn", "move in a table; leaving the top row stops following the newest", "Panes"),
+    ("Tab / Shift+Tab", "next / previous pane: recent, reasons, detail", "Panes"),
+    ("mouse", "click a row to highlight it, wheel to scroll; click the footer keys", "Panes"),
+    ("/", "filter: free text and vendor: code: name: category: outcome: source: call: terms, "
+          "! negates, * wildcard; Esc clears", "Filter"),
+    ("p, Space", "pause: a replay stops; a live feed is still counted, the display freezes ('N new')", "Feed"),
+    ("[ ]", "when paused: one event back / forward (replay), or move in the list (live)", "Feed"),
+    ("{ } Backspace", "replay speed: halve, double, 1×", "Feed"),
+    # Upper and lower case are different keys here; listed by hand because the help screen merges keys
+    # case-insensitively (g and G would otherwise share one row).
+    ("g  G", "oldest event on screen / newest, and follow new ones again", "View"),
+    ("e  E", "next / previous abnormal disconnect (outcome not success)", "View"),
+    ("w  b", "reason table: cycle window 1m/5m/15m/session, grouping reason/category/outcome/vendor/source",
+     "View"),
+    ("x", "export the focused view (recent events, or the reason counts) to a JSON file", "View"),
+    ("R", "reset every counter (asks first)", "View"),
+    ("ctrl+p", "command palette: every action by name", "General"),
+)
 
 
-def _fallback_mask(value: str) -> str:
-    """A stable, short stand-in for an identifier (until tui.domain.mask lands)."""
-    return "id#" + hashlib.blake2s(value.encode("utf-8", "replace"), digest_size=4).hexdigest()
+def _term(field: str, value: str | None) -> str:
+    if value is None:
+        return ""
+    return f'{field}:"{value}"' if any(c.isspace() or c in '"\\' for c in value) else f"{field}:{value}"
+
+
+def drill_down_terms(group_by: str, row: Any) -> str:
+    """The filter text that selects the events of one count row."""
+    if group_by == "reason":
+        if row.code is None:
+            return f"{_term('vendor', row.vendor)} outcome:no_reason"
+        if row.known and row.name:  # every spelling of the code counts under its catalog name
+            return f"{_term('vendor', row.vendor)} {_term('name', row.name)}"
+        code = row.code if row.subcode is None else f"{row.code}/{row.subcode}"
+        return f"{_term('vendor', row.vendor)} {_term('code', code)}"
+    if group_by in ("category", "outcome", "vendor", "source"):
+        return _term(group_by, row.label)
+    return ""
 
 
 class _Pass:
@@ -141,7 +173,6 @@ class CallwatchApp(App[int]):
     reasons: ReasonTable
     detail: EventDetail
     status_bar: StatusBar
-    invalid: InvalidTable
     filter_box: Input
 
     def __init__(self, settings: Settings, feed: Feed, *, catalogs: Catalogs | None = None,
@@ -172,11 +203,12 @@ class CallwatchApp(App[int]):
         self._paused_events = 0
         self._pass = _Pass()
         self._refeeding = False
-        self._reset_armed = -math.inf
         self._rates: deque[tuple[float, int]] = deque(maxlen=64)
         self._trend_state: tuple[Any, ...] | None = None
         self._trend_wall = -math.inf
-        self._mask_fn: Callable[[str], str] | None = None
+        self.masker: Masker | None = None
+        """Set while masking is on (one per session: pseudonyms stay stable when toggled)."""
+        self._masker = Masker()
         self._quitting = False
 
     # ------------------------------------------------------------------ layout
@@ -187,7 +219,6 @@ class CallwatchApp(App[int]):
             with Vertical(id="left"):
                 yield RecentTable(self.settings.recent_rows, id="recent")
                 yield ReasonTable(self.window, self.group_by, id="reasons")
-                yield InvalidTable(id="invalid")
             yield EventDetail(self.catalogs, id="detail")
         yield Input(placeholder="filter: text  vendor:acs  category:network  !outcome:success   (Esc clears)",
                     id="filter")
@@ -200,13 +231,11 @@ class CallwatchApp(App[int]):
         self.reasons = self.query_one("#reasons", ReasonTable)
         self.detail = self.query_one("#detail", EventDetail)
         self.status_bar = self.query_one("#status", StatusBar)
-        self.invalid = self.query_one("#invalid", InvalidTable)
         self.filter_box = self.query_one("#filter", Input)
         self.theme = self.settings.theme
         self.recent.border_title = "Recent disconnects"
         self._title_reasons()
         self.detail.border_title = "Detail"
-        self.invalid.border_title = "Invalid messages (i closes)"
         self._apply_mask()
         self.feed.source.on_status = lambda status: self.post_message(FeedStateChanged(status))
         self._timer = self.set_interval(1.0 / self.settings.refresh_hz, self.refresh_view, name="refresh")
@@ -299,8 +328,8 @@ class CallwatchApp(App[int]):
         self._announce(update.new_flags)
         if recent.following:
             self.detail.show(recent.current_event())
-        if update.new_invalid and self.invalid.display:
-            self.invalid.show(self.aggregate.recent_invalid)
+        if update.new_invalid and isinstance(self.screen, InvalidScreen):
+            self.screen.append(update.new_invalid)
         recent.border_title = (f"Recent disconnects ({len(recent.events):,})"
                                + ("" if recent.following else " · not following: G follows"))
 
@@ -486,77 +515,55 @@ class CallwatchApp(App[int]):
         self._show_status(self.aggregate.totals(), self.clock())
 
     def action_escape(self) -> None:
-        """Esc: leave a maximized pane, else hide the invalid pane, else clear the filter."""
-        if self.screen.maximized is not None:
-            self.screen.minimize()
-            self.recent.focus()
-        elif self.invalid.display:
-            self.action_invalid()
-        else:
-            self.action_clear_filter()
+        """Esc: clear the filter (screens opened on top close themselves with Esc)."""
+        self.action_clear_filter()
 
     def action_back_or_quit(self) -> None:
-        """`q`: back out of whatever is open (screen, maximized pane, invalid pane, filter), then quit."""
+        """`q`: back out of whatever is open (a screen, the filter box), then quit."""
         if len(self.screen_stack) > 1:
             self.pop_screen()
-        elif self.screen.maximized is not None:
-            self.screen.minimize()
-            self.recent.focus()
-        elif self.invalid.display:
-            self.action_invalid()
         elif self.filter_box.display:
             self.action_clear_filter()
         else:
             self.exit(0)
 
     def action_invalid(self) -> None:
-        """`i`: the invalid messages (the other engineer's screen when present, else a pane)."""
-        screen = _optional("tui.screens.invalid_messages", "InvalidMessagesScreen")
-        if screen is not None:
-            self.push_screen(screen(self.aggregate))
-            return
-        pane = self.invalid
-        pane.display = not pane.display
-        if pane.display:
-            pane.show(self.aggregate.recent_invalid)
-            pane.focus()
-        else:
-            self.recent.focus()
+        """`i`: the messages that could not be decoded (new ones are appended while it is open)."""
+        self.push_screen(InvalidScreen(self.aggregate.recent_invalid))
 
     def action_detail(self) -> None:
-        """Enter: the highlighted event full screen (the detail screen when present, else the pane)."""
+        """Enter: the highlighted event full screen."""
         event = self.recent.current_event()
-        screen = _optional("tui.screens.event_detail", "EventDetailScreen")
-        if screen is not None and event is not None:
-            self.push_screen(screen(event, self.catalogs))
+        if event is None:
+            self.notify("no event highlighted", markup=False)
             return
-        self.detail.show(event)
-        self.screen.maximize(self.detail, container=False)
+        self.push_screen(EventDetailScreen(event, self.catalogs, self.masker))
 
     @on(DataTable.RowSelected, "#recent")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_detail()
+
+    @on(DataTable.RowSelected, "#reasons")
+    def _reason_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a count row: filter the events down to it (Esc clears)."""
+        row = self.reasons.current_row()
+        if row is None:
+            return
+        terms = drill_down_terms(self.group_by, row)
+        if terms:
+            self.filter_box.value = terms
+            self.filter_box.display = True
+            self.recent.focus()
 
     @on(RecentTable.EventHighlighted)
     def _event_highlighted(self, message: RecentTable.EventHighlighted) -> None:
         self.detail.show(message.event)
 
     def action_help(self) -> None:
-        screen = _optional("tui.screens.help", "HelpScreen")
-        if screen is not None:
-            self.push_screen(screen())
-        elif self.screen.query("HelpPanel"):
-            self.action_hide_help_panel()
-        else:
-            self.action_show_help_panel()
+        self.push_screen(HelpScreen(HELP_ROWS, title="callwatch keys"))
 
     def action_catalog(self) -> None:
-        screen = _optional("tui.screens.catalog_browser", "CatalogBrowserScreen")
-        if screen is not None:
-            self.push_screen(screen(self.catalogs))
-        else:
-            self.notify("the catalog browser is not available in this build; try `callwatch catalogs`",
-                        markup=False)
+        self.push_screen(CatalogScreen(self.catalogs))
 
     def action_toggle_mask(self) -> None:
         self.masked = not self.masked
@@ -564,44 +571,39 @@ class CallwatchApp(App[int]):
         self._show_status(self.aggregate.totals(), self.clock())
 
     def _apply_mask(self) -> None:
-        if self.masked:
-            factory = _optional("tui.domain.mask", "Masker")
-            self._mask_fn = factory().mask if factory is not None else _fallback_mask
-        else:
-            self._mask_fn = None
-        self.recent.mask = self._mask_fn
-        self.detail.mask = self._mask_fn
+        self.masker = self._masker if self.masked else None
+        self.recent.masker = self.masker
+        self.detail.masker = self.masker
         self.recent.replace_events(self.recent.events[::-1])
         self.detail.show(self.recent.current_event(), force=True)
 
     def action_export(self) -> None:
-        """`x`: write the current view (filter, window, grouping applied) to a file; say which."""
-        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(self.clock()))
-        path = self.export_dir / f"callwatch-export-{stamp}.json"
+        """`x`: write the focused view (the reason counts when that table has the focus, else the recent
+        events, filter and masking applied) to a JSON file, and say which."""
         try:
-            export = _optional("tui.domain.export", "export_view")
-            rows = self.reasons.display_rows
-            events = self.recent.events
-            if export is not None:
-                path = export(path, events=events, rows=rows, aggregate=self.aggregate, filter=self.filter,
-                              window=self.window, group_by=self.group_by, mask=self._mask_fn) or path
+            if self.focused is self.reasons:
+                text = export_reasons(self.reasons.display_rows, "json")
+                stem = f"callwatch-reasons-{self.window}-by-{self.group_by}"
             else:
-                _write_fallback_export(path, self, rows, events)
-        except OSError as exc:
-            self.notify(f"export failed: {exc.strerror or exc}", severity="error", markup=False)
+                text = export_events(self.recent.events, "json", masker=self.masker)
+                stem = "callwatch-events"
+            path = write_export(text, self.export_dir, stem, "json", now=self.clock())
+        except (OSError, ValueError) as exc:
+            self.notify(f"export failed: {getattr(exc, 'strerror', None) or exc}", severity="error",
+                        markup=False)
             return
         self.notify(f"exported to {path}", title="export", markup=False, timeout=10)
 
     def action_reset(self) -> None:
-        """`R` twice within 3 s: forget every count (the feed goes on)."""
-        now = time.monotonic()
-        if now - self._reset_armed > RESET_CONFIRM_S:
-            self._reset_armed = now
-            self.notify("press R again within 3 s to reset every counter", severity="warning", markup=False)
-            return
-        self._reset_armed = -math.inf
-        self._reset_view()
-        self.notify("counters reset", markup=False)
+        """`R`: forget every count (the feed goes on), after a confirmation."""
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._reset_view()
+                self.notify("counters reset", markup=False)
+
+        self.push_screen(ConfirmScreen("Reset every counter and clear the tables?\nThe feed goes on.",
+                                       confirm="Reset", cancel="Keep"), answered)
 
     def _reset_view(self) -> None:
         self.aggregate.reset()
@@ -632,22 +634,6 @@ class CallwatchApp(App[int]):
         yield from super().get_system_commands(screen)
         for title, help_text, action in COMMANDS:
             yield SystemCommand(title, help_text, lambda action=action: self.run_action(action))
-
-
-def _write_fallback_export(path: Path, app: CallwatchApp, rows: list[Any], events: list[Any]) -> None:
-    import orjson
-
-    mask = app._mask_fn or (lambda s: s)
-    data = {
-        "window": app.window, "group_by": app.group_by, "filter": app.filter.text,
-        "rows": [{"label": r.label, "vendor": r.vendor, "category": r.category, "outcome": r.outcome,
-                  "count": r.count, "change": r.change, "total": r.total} for r in rows],
-        "events": [{"ts": e.ts, "vendor": e.vendor, "code": e.code, "subcode": e.subcode, "reason": e.reason_name,
-                    "category": e.category, "outcome": e.outcome, "source": e.source_name or e.source,
-                    "call_id": mask(e.call_id) if e.call_id else None} for e in events],
-        "totals": app.aggregate.snapshot(),
-    }
-    path.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
 
 
 def create_app(settings: Settings, *, feed: Feed | None = None, catalogs: Catalogs | None = None,

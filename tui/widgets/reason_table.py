@@ -62,6 +62,12 @@ class DisplayRow:
     """Session count."""
     members: tuple[ReasonKey, ...]
     """The reason keys counted in this row (for markers and trends)."""
+    name: str | None = None
+    """Reason grouping: the catalog name (None when unknown), and the raw code as counted (for exports)."""
+    code: str | None = None
+    subcode: str | None = None
+    namespace: str | None = None
+    known: bool | None = None
 
 
 def _window_index(window: str, aggregate_windows: Sequence[int]) -> int | None:
@@ -86,7 +92,7 @@ def rows_for(update: Update, window: str, group_by: str, aggregate_windows: Sequ
             count = r.count if wi is None else r.windows[wi]
             change = None if wi is None else r.changes[wi]
             out.append(DisplayRow(repr(r.key), r.label, r.vendor, r.category, r.outcome, count, change,
-                                  r.count, (r.key,)))
+                                  r.count, (r.key,), r.name, r.code, r.subcode, r.namespace, r.known))
     elif group_by in ("category", "outcome", "vendor"):
         groups: dict[str, list[ReasonRow]] = {}
         for r in reasons:

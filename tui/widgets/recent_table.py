@@ -8,12 +8,13 @@ keeps its event) until `follow()` (`G`) or moving back to the top. Every cell is
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from rich.text import Text
 from textual.message import Message
 from textual.widgets.data_table import RowKey
 
+from tui.domain.mask import Masker
 from tui.domain.model import CallEnd
 from tui.widgets.bounded_table import BoundedTable
 from tui.widgets.outcome import outcome_cell, plain, utc_time
@@ -38,12 +39,15 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def event_cells(event: CallEnd, mask: Callable[[str], str] | None = None) -> tuple[Text, ...]:
-    """The row of one event: literal Text cells (the outcome symbol coloured)."""
+def event_cells(event: CallEnd, masker: Masker | None = None) -> tuple[Text, ...]:
+    """The row of one event: literal Text cells (the outcome symbol coloured). With a `masker`, the
+    call id and an uncatalogued source (an identity rather than a role such as CALLEE) are pseudonyms."""
     source = event.source_name or event.source
     call = event.call_id
-    if call is not None and mask is not None:
-        call = mask(call)
+    if masker is not None:
+        call = masker.call_id(call)
+        if event.source_name is None:
+            source = masker.identity(source)
     return (
         outcome_cell(event.outcome),
         plain(utc_time(event.ts)),
@@ -69,8 +73,8 @@ class RecentTable(BoundedTable[Text]):
         super().__init__(cursor_type="row", id=id, classes=classes)
         self.limit = max(1, limit)
         """Most rows held."""
-        self.mask: Callable[[str], str] | None = None
-        """Applied to call ids when set (`--mask`)."""
+        self.masker: Masker | None = None
+        """Set when masking is on (`--mask`): ids are shown as pseudonyms."""
         self._order: deque[RowKey] = deque()
         self._events: dict[RowKey, CallEnd] = {}
         self._next = 0
@@ -117,13 +121,13 @@ class RecentTable(BoundedTable[Text]):
         for key in removed:
             del self._events[key]
         added = []
-        mask = self.mask
+        masker = self.masker
         for event in events:
             key = RowKey(str(self._next))
             self._next += 1
             self._events[key] = event
             self._order.appendleft(key)
-            added.append((key, event_cells(event, mask)))
+            added.append((key, event_cells(event, masker)))
         self.splice(removed, added, self._order)
         if following:
             self.move_cursor(row=0, scroll=False)
