@@ -515,3 +515,31 @@ class AggregateMachine(RuleBasedStateMachine):
 
 TestAggregateMachine = AggregateMachine.TestCase
 TestAggregateMachine.settings = settings(max_examples=60, stateful_step_count=40, deadline=None)
+
+
+def test_live_mode_rates_by_arrival_not_by_the_events_own_time():
+    # A capture from two days ago served as a live feed (the demo): its events arrive now.
+    now = [2_000_000.0]
+    agg = Aggregate(clock=lambda: now[0], rate_by_arrival=True)
+    old = 2_000_000.0 - 2 * 86_400
+    for i in range(30):
+        agg.add(ev(code=str(1001 + i % 3), ts=old + i, seq=i + 1))
+        now[0] += 1
+    update = agg.drain()
+    assert update.totals.events == 30
+    assert agg.window_figures()[0].count == 30  # all within the last minute of arrivals
+    # Warm-up follows arrival time too: 30 s into the session nothing is "first seen".
+    assert [f for f in agg.flags if f.kind == "first_seen"] == []
+    assert agg.recent[-1].ts == old + 29  # the event keeps its own time for display
+
+
+def test_event_time_mode_is_the_default():
+    agg = Aggregate(clock=lambda: 2_000_000.0)
+    agg.add(ev(ts=2_000_000.0 - 2 * 86_400))
+    agg.drain()
+    assert agg.window_figures()[0].count == 0
+
+
+def test_rate_by_arrival_needs_a_clock():
+    with pytest.raises(ValueError):
+        Aggregate(rate_by_arrival=True)

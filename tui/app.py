@@ -186,7 +186,8 @@ class CallwatchApp(App[int]):
         self.clock = clock
         """Wall clock (injected: tests and snapshots pass a fixed one)."""
         self.live = feed.kind != "replay"
-        self.aggregate = Aggregate(clock=clock if self.live else None)
+        # Live: windows and flags follow arrival time (see Aggregate.rate_by_arrival); replay: event time.
+        self.aggregate = Aggregate(clock=clock if self.live else None, rate_by_arrival=self.live)
         self.pipeline = Pipeline(self.catalogs, self.aggregate)
         self.window = settings.window
         self.group_by = settings.group_by

@@ -306,6 +306,10 @@ class Aggregate:
             seconds of event time, is flagged "first_seen".
         max_reasons, max_sources: caps on distinct unknown reason keys and sources; beyond them events
             are counted under "(other)" (catalogued reasons are never capped: the catalogs bound them).
+        rate_by_arrival: live mode: rate each event at the clock's time when it is added, not at the time
+            it carries. On a live feed "the last minute" means the last minute of arrivals, whatever the
+            senders' clocks say, however late delivery was, and when a capture is served as a live feed
+            (the demo) with timestamps from another day. Needs `clock`.
     """
 
     def __init__(
@@ -328,6 +332,7 @@ class Aggregate:
         max_sources: int = 1_000,
         max_causes: int = 100,
         future_tolerance_s: int = 30,
+        rate_by_arrival: bool = False,
     ) -> None:
         if recent_limit < 0 or invalid_limit < 0 or horizon_s < 0:
             raise ValueError("limits must be >= 0")
@@ -354,6 +359,9 @@ class Aggregate:
         self.max_causes = max_causes
         self.future_tolerance_s = future_tolerance_s
         self._clock = clock
+        if rate_by_arrival and clock is None:
+            raise ValueError("rate_by_arrival needs a clock")
+        self._arrival_clock = clock if rate_by_arrival else None
         self.reset()
 
     # ------------------------------------------------------------------ state
@@ -423,7 +431,8 @@ class Aggregate:
                 key = (vendor, UNKNOWN, reason.namespace, reason.code, reason.subcode)
             else:
                 key = (vendor, KNOWN, entry.namespace, entry.code, entry.subcode)
-        self.count(key, reason, event.source_name or event.source, event.ts)
+        clock = self._arrival_clock
+        self.count(key, reason, event.source_name or event.source, event.ts if clock is None else clock())
         self._recent.append(event)
         self._new_events += 1
 
