@@ -23,10 +23,13 @@ from tui.widgets.recent_table import clip
 WINDOW_SECONDS: dict[str, int | None] = {"1m": 60, "5m": 300, "15m": 900, "session": None}
 #: Trend buckets per sparkline, and the most second-buckets read per trend refresh (a budget that keeps
 #: a refresh under ~20 ms whatever the window; rows beyond it keep their previous trend).
-TREND_BUCKETS = 16
+TREND_BUCKETS = 12
 TREND_BUDGET = 40_000
 #: Most rows shown (distinct unknown codes from a hostile feed are capped by the aggregate too).
 ROW_LIMIT = 200
+
+#: Widths of the columns whose values grow in place (counts up to 999,999 fit; a full sparkline).
+_FIXED_WIDTHS = {"count": 7, "share": 6, "change": 7, "trend": TREND_BUCKETS, "total": 7}
 
 SPIKE = "▲"
 FIRST_SEEN = "★"
@@ -119,11 +122,13 @@ def _columns(group_by: str, window: str) -> list[tuple[str, str]]:
         head += [("outcome", " "), ("name", "outcome")]
     else:
         head += [("name", group_by)]
-    tail = [("count", count_label), ("share", "share")]
-    if group_by != "source" and window != "session":
-        tail += [("change", "Δ prev")]
+    # Most telling first (the count and its trend), so a narrow pane cuts the least useful column.
+    tail = [("count", count_label)]
     if group_by != "source":
         tail += [("trend", "trend")]
+    if group_by != "source" and window != "session":
+        tail += [("change", "Δ prev")]
+    tail += [("share", "share")]
     if window != "session":
         tail += [("total", "session")]
     return head + tail
@@ -161,7 +166,11 @@ class ReasonTable(BoundedTable[Text]):
         self._rows.clear()
         for key, label in self._columns:
             justify = "right" if key in ("count", "share", "change", "total") else "left"
-            self.add_column(Text(label, justify=justify), key=key)  # type: ignore[arg-type]
+            # Cells that change in place (update_cell) never widen an auto-sized column: give them room.
+            width = _FIXED_WIDTHS.get(key)
+            if width is not None:
+                width = max(width, len(label))
+            self.add_column(Text(label, justify=justify), key=key, width=width)  # type: ignore[arg-type]
 
     def configure(self, window: str, group_by: str) -> None:
         """Switch window or grouping: the columns change, so the table is rebuilt (once, on a key)."""
@@ -233,11 +242,11 @@ class ReasonTable(BoundedTable[Text]):
                 cells.append((outcome_symbol(outcome), outcome_style(outcome)) if outcome else ("", ""))
             elif key == "name":
                 label = outcome_label(row.label) if self.group_by == "outcome" else row.label
-                cells.append((clip(label, 44), ""))
+                cells.append((clip(label, 34), ""))
             elif key == "vendor":
                 cells.append((clip(row.vendor, 16), ""))
             elif key == "category":
-                cells.append((clip(row.category, 20), ""))
+                cells.append((clip(row.category, 16), ""))
             elif key == "count":
                 cells.append((f"{row.count:,}", "bold"))
             elif key == "share":
