@@ -248,3 +248,13 @@ def test_cli_catalogs_list_show_map_validate(tmp_path):
     bad.write_text('schema: "1"\nvendor: acs\nentries:\n  - code: 0123\n')
     result = run_cli("catalogs", "validate", str(bad))
     assert result.returncode == 1 and "bad.yaml:4" in result.stderr
+
+
+def test_equivalents_prefer_each_vendors_main_namespace(cats):
+    transfer = cats.lookup("acs", 200, 7015).entry
+    others = cats.equivalents(transfer)
+    livekit = [e for e in others if e.vendor == "livekit"]
+    assert livekit and all(e.namespace == "protocol" for e in livekit)  # MIGRATION, not SIP_STATUS_3xx
+    # A vendor with nothing in its main space for the category still gets its secondary entries.
+    network = cats.lookup("livekit", "UNREACHABLE", namespace="c_sdk").entry
+    assert any(e.vendor == "planetkit" for e in cats.equivalents(network))

@@ -327,6 +327,10 @@ class Catalogs:
     def equivalents(self, entry: Entry) -> list[Entry]:
         """Entries of the other vendors in the same category, closest first, else in catalog order."""
         same = [e for e in self._by_category.get(entry.category, ()) if e.vendor != entry.vendor]
+        # A vendor's secondary spaces (LiveKit SIP statuses, legacy tables) only stand in for it when its
+        # main space has nothing in the category: otherwise they drown the real equivalents.
+        main = {e.vendor for e in same if e.namespace == self._vendors[e.vendor].default_namespace}
+        same = [e for e in same if e.vendor not in main or e.namespace == self._vendors[e.vendor].default_namespace]
         # Closest first: same outcome, current (not deprecated), the vendor's main numbering space.
         return sorted(same, key=lambda e: (
             e.outcome != entry.outcome, e.deprecated, e.namespace != self._vendors[e.vendor].default_namespace))
