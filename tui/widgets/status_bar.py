@@ -71,15 +71,15 @@ def status_content(view: StatusView) -> Content:
     parts += [(f"{symbol} {word}", style)]
     if view.state == "reconnecting" and view.retry_in is not None:
         parts.append((f" in {max(0.0, view.retry_in):.0f} s", style))
-    if view.detail and view.state in ("reconnecting", "stale", "stopped", "finished", "connecting"):
+    if view.detail and view.state in ("reconnecting", "stale", "stopped", "connecting"):
         parts += [": ", view.detail]
-    parts += ["  ", (f"{view.kind} ", "$text-muted"), view.origin]
+    parts += ["  │ ", (f"{view.kind} ", "$text-muted"), view.origin]
     if view.position is not None:
-        parts += ["  ", ("at ", "$text-muted"), utc_time(view.position, with_date=True)]
+        parts += ["  │ ", utc_time(view.position, with_date=True)[:19] + "Z"]
     if view.speed is not None:
-        parts += ["  ", ("speed ", "$text-muted"), (view.speed, "bold")]
+        parts += ["  │ ", ("speed ", "$text-muted"), (view.speed, "bold")]
     if view.masked:
-        parts += ["  ", ("masked", "bold $accent")]
+        parts += ["  │ ", ("masked", "bold $accent")]
     parts.append("\n")
     if view.error:
         parts += [("✗ feed failed: ", "bold $error"), view.error, "  "]
