@@ -67,6 +67,29 @@ async def test_bounded_rows_and_splice_consistency(tmp_path):
         assert [r.key for r in recent.ordered_rows] == list(recent._order)
 
 
+async def test_fast_cells_render_exactly_like_datatable(tmp_path):
+    """BoundedTable draws one-line cells itself; the result must equal DataTable's own rendering."""
+    from textual.widgets import DataTable
+
+    capture = write_capture(tmp_path / "c.jsonl", 30)
+    app = make_app(replay_feed(capture), tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        for table in (app.recent, app.reasons):
+            base = table.rich_style
+            for row in range(min(8, table.row_count)):
+                for column in range(len(table.columns)):
+                    for cursor in (False, True):
+                        width = table.ordered_columns[column].get_render_width(table)
+                        fast = table._render_cell(row, column, base, width, cursor=cursor)
+                        table._cell_render_cache.clear()
+                        slow = DataTable._render_cell(table, row, column, base, width, cursor=cursor)
+                        assert ["".join(s.text for s in line) for line in fast] == \
+                               ["".join(s.text for s in line) for line in slow]
+                        assert [[s.style for s in line if s.text] for line in fast] == \
+                               [[s.style for s in line if s.text] for line in slow], (table.id, row, column)
+
+
 async def test_pause_and_step_forward_and_back(capture, tmp_path):
     app = make_app(replay_feed(capture, speed=1.0, paused=True), tmp_path)
     async with app.run_test(size=SIZE) as pilot:

@@ -11,6 +11,7 @@ Rendering lives in `tui/widgets/`; parsing and counting in `tui/domain/`; transp
 from __future__ import annotations
 
 import asyncio
+import gc
 import math
 import time
 from collections import deque
@@ -31,6 +32,7 @@ from tui.domain.catalog import Catalogs, load_catalogs
 from tui.domain.export import export_events, export_reasons, write_export
 from tui.domain.filter import Filter, parse_filter
 from tui.domain.mask import Masker
+from tui.domain.model import CallEnd
 from tui.domain.pipeline import Pipeline
 from tui.feeds import Feed, build_feed
 from tui.ingest.raw import printable
@@ -49,6 +51,16 @@ from tui.widgets.status_bar import StatusBar, StatusView
 
 #: Messages fed between two yields to the event loop (a replay at max speed must not freeze the screen).
 YIELD_EVERY = 128
+#: While events arrive in bursts (at least BURST a tick), the least often the recent table, the reason
+#: table, its trends and the followed detail are redrawn.
+BURST = 20
+RECENT_EVERY_S = 0.2
+REASONS_EVERY_S = 0.25
+TRENDS_EVERY_S = 1.0
+DETAIL_EVERY_S = 0.5
+#: Garbage-collector thresholds when the app tunes them (`tune_gc`): young collections every 50,000
+#: allocations instead of 700, full ones rarer.
+GC_THRESHOLD = (50_000, 20, 100)
 #: Flags announced per refresh tick; more are summed up in one notification.
 ANNOUNCE_LIMIT = 3
 #: Actions reachable from click markup or anything else that is not our own key map: never needed by
@@ -125,6 +137,20 @@ def drill_down_terms(group_by: str, row: Any) -> str:
     return ""
 
 
+def tune_gc() -> None:
+    """Shorter, rarer garbage-collector pauses for the dashboard process (the CLI asks for it; tests,
+    which run many apps in one process, do not).
+
+    Everything alive at start-up (catalogs, widgets, Textual itself) lives as long as the process: freeze
+    it out of the full scans. And a max-speed replay allocates millions of short-lived objects while
+    keeping 10,000 recent events alive; with the default thresholds a full collection ran every second
+    or so and each one was a 60-190 ms gap between frames (benchmarks/app_bench.py).
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD[0], GC_THRESHOLD[1], GC_THRESHOLD[2])
+
+
 class _Pass:
     """Where the ingest worker is in the current pass over a capture (for step back)."""
 
@@ -177,7 +203,7 @@ class CallwatchApp(App[int]):
 
     def __init__(self, settings: Settings, feed: Feed, *, catalogs: Catalogs | None = None,
                  clock: Callable[[], float] = time.time, on_tick: Callable[[CallwatchApp], None] | None = None,
-                 export_dir: Path | None = None) -> None:
+                 export_dir: Path | None = None, tune_gc: bool = False) -> None:
         super().__init__()
         self.settings = settings
         self.feed = feed
@@ -200,6 +226,8 @@ class CallwatchApp(App[int]):
         """Refresh ticks applied (the benchmark counts repaints with it)."""
         self.last_update: Update | None = None
         self.export_dir = export_dir or Path.cwd()
+        self.tune_gc = tune_gc
+        """Freeze start-up objects and raise the GC thresholds at mount (`tune_gc()`): the CLI does."""
         self._on_tick = on_tick
         self._paused_events = 0
         self._pass = _Pass()
@@ -207,6 +235,11 @@ class CallwatchApp(App[int]):
         self._rates: deque[tuple[float, int]] = deque(maxlen=64)
         self._trend_state: tuple[Any, ...] | None = None
         self._trend_wall = -math.inf
+        self._reasons_dirty = False
+        self._reasons_wall = -math.inf
+        self._recent_wall = -math.inf
+        self._pending: deque[CallEnd] = deque(maxlen=settings.recent_rows)
+        self._detail_wall = -math.inf
         self.masker: Masker | None = None
         """Set while masking is on (one per session: pseudonyms stay stable when toggled)."""
         self._masker = Masker()
@@ -241,6 +274,8 @@ class CallwatchApp(App[int]):
         self.feed.source.on_status = lambda status: self.post_message(FeedStateChanged(status))
         self._timer = self.set_interval(1.0 / self.settings.refresh_hz, self.refresh_view, name="refresh")
         self.recent.focus()
+        if self.tune_gc:
+            tune_gc()
         self.run_ingest()
         for error in self.catalogs.errors[:5]:
             self.notify(error, title="catalog", severity="warning", markup=False, timeout=10)
@@ -312,34 +347,48 @@ class CallwatchApp(App[int]):
         if events and self.filter.active:
             events = tuple(e for e in events if self.filter.matches(e))
         recent = self.recent
-        recent.add_events(events)
         reasons = self.reasons
         reasons.note_flags(update.new_flags, update.active_flags, update.now)
-        if update.tables_changed or update.new_flags:
-            self._show_reasons(update)
+        # While events pour in, the panes are redrawn at a lower rate (rows or counts changing 10 times a
+        # second cannot be read anyway, and a redraw re-renders every visible cell); as soon as a tick
+        # brings nothing new they catch up, so a paused or finished feed always shows its last state.
+        # A trickle (a live feed) is shown at once: only bursts are held back.
+        wall = time.monotonic()
+        busy = bool(update.new_events)
+        pending = self._pending
+        pending.extend(events)
+        if pending and (not busy or len(pending) < BURST or wall - self._recent_wall >= RECENT_EVERY_S):
+            self._recent_wall = wall
+            recent.add_events(tuple(pending))
+            pending.clear()
+        self._reasons_dirty |= update.tables_changed or bool(update.new_flags)
         state = (update.now, update.totals.events, self.window, self.group_by, self.filter.text)
-        if state != self._trend_state:
-            wall = time.monotonic()
-            # At most once a second while events pour in; always once they stop (a finished replay
-            # ends with its final trends, whatever the timing).
-            if wall - self._trend_wall >= 1.0 or not update.new_events:
+        trends_due = state != self._trend_state and (not busy or wall - self._trend_wall >= TRENDS_EVERY_S)
+        if trends_due or (self._reasons_dirty and (not busy or wall - self._reasons_wall >= REASONS_EVERY_S)):
+            self._reasons_dirty, self._reasons_wall = False, wall
+            if trends_due:
                 self._trend_state, self._trend_wall = state, wall
-                reasons.refresh_trends(self.aggregate)
-                self._show_reasons(update)
+            self._show_reasons(update, trends=trends_due)
         self._announce(update.new_flags)
         if recent.following:
-            self.detail.show(recent.current_event())
+            event = recent.current_event()
+            if event is not self.detail.event and (not busy or wall - self._detail_wall >= DETAIL_EVERY_S):
+                self._detail_wall = wall
+                self.detail.show(event)
         if update.new_invalid and isinstance(self.screen, InvalidScreen):
             self.screen.append(update.new_invalid)
-        recent.border_title = (f"Recent disconnects ({len(recent.events):,})"
-                               + ("" if recent.following else " · not following: G follows"))
+        title = (f"Recent disconnects ({len(recent.events):,})"
+                 + ("" if recent.following else " · not following: G follows"))
+        if title != recent.border_title:
+            recent.border_title = title
 
-    def _show_reasons(self, update: Update | None = None) -> None:
+    def _show_reasons(self, update: Update | None = None, trends: bool = False) -> None:
         update = update or self.last_update
         if update is None:
             return
         keep = self.filter.matches_row if self.filter.active else None
-        self.reasons.show(rows_for(update, self.window, self.group_by, self.aggregate.windows, keep))
+        rows = rows_for(update, self.window, self.group_by, self.aggregate.windows, keep)
+        self.reasons.show(rows, self.aggregate if trends else None)
 
     def _title_reasons(self) -> None:
         self.reasons.border_title = f"Reasons · window {self.window} (w) · by {self.group_by} (b)"
@@ -479,9 +528,7 @@ class CallwatchApp(App[int]):
         self.reasons.configure(self.window, self.group_by)
         self._title_reasons()
         self._trend_state = None
-        self._show_reasons()
-        self.reasons.refresh_trends(self.aggregate)  # trends follow the rows the first pass laid out
-        self._show_reasons()
+        self._show_reasons(trends=True)
 
     def action_filter(self) -> None:
         box = self.filter_box
@@ -509,6 +556,7 @@ class CallwatchApp(App[int]):
             return
         self.filter = new
         keep = new.matches if new.active else None
+        self._pending.clear()
         events = self.aggregate.recent
         self.recent.replace_events(events if keep is None else (e for e in events if keep(e)))
         self._show_reasons()
@@ -575,7 +623,8 @@ class CallwatchApp(App[int]):
         self.masker = self._masker if self.masked else None
         self.recent.masker = self.masker
         self.detail.masker = self.masker
-        self.recent.replace_events(self.recent.events[::-1])
+        self.recent.replace_events([*self.recent.events[::-1], *self._pending])
+        self._pending.clear()
         self.detail.show(self.recent.current_event(), force=True)
 
     def action_export(self) -> None:
@@ -608,6 +657,7 @@ class CallwatchApp(App[int]):
 
     def _reset_view(self) -> None:
         self.aggregate.reset()
+        self._pending.clear()
         self._rates.clear()
         self._paused_events = 0
         self.recent.replace_events(())

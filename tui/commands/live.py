@@ -40,7 +40,7 @@ def run_dashboard(args: argparse.Namespace, command: str, stdin: BinaryIO | None
     from tui.feeds import build_feed
 
     try:
-        app = create_app(settings, feed=build_feed(settings, stdin=stdin))
+        app = create_app(settings, feed=build_feed(settings, stdin=stdin), tune_gc=True)
     except (ValueError, FileNotFoundError) as exc:
         print(f"callwatch {command}: {exc}", file=sys.stderr)
         return 2

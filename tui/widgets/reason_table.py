@@ -16,7 +16,7 @@ from textual.widgets.data_table import RowKey
 
 from tui.domain.aggregate import Aggregate, Flag, ReasonKey, ReasonRow, Update
 from tui.widgets.bounded_table import BoundedTable
-from tui.widgets.outcome import outcome_label, outcome_style, outcome_symbol
+from tui.widgets.outcome import CellText, outcome_label, outcome_style, outcome_symbol
 from tui.widgets.recent_table import clip
 
 #: Window name -> seconds (None = the whole session).
@@ -28,8 +28,12 @@ TREND_BUDGET = 40_000
 #: Most rows shown (distinct unknown codes from a hostile feed are capped by the aggregate too).
 ROW_LIMIT = 200
 
-#: Widths of the columns whose values grow in place (counts up to 999,999 fit; a full sparkline).
-_FIXED_WIDTHS = {"count": 7, "share": 6, "change": 7, "trend": TREND_BUCKETS, "total": 7}
+#: Every column has a fixed width: the ones whose values grow in place (counts up to 999,999 fit; a full
+#: sparkline) because update_cell never widens a column, and the text ones because measuring auto-width
+#: columns depended on when DataTable's idle pass ran (a snapshot caught them header-wide once in ~10
+#: runs) and costs a pass over new rows. Longer names end with "…".
+_FIXED_WIDTHS = {"flag": 1, "outcome": 1, "name": 30, "vendor": 9, "category": 14,
+                 "count": 7, "share": 6, "change": 7, "trend": TREND_BUCKETS, "total": 7}
 
 SPIKE = "▲"
 FIRST_SEEN = "★"
@@ -206,10 +210,9 @@ class ReasonTable(BoundedTable[Text]):
 
     # -- trends -------------------------------------------------------------------------------
 
-    def refresh_trends(self, aggregate: Aggregate) -> None:
-        """Recompute the sparklines of the rows in display order, within `TREND_BUDGET` bucket reads.
-
-        Called at most about once a second: a trend moves with whole seconds of event time.
+    def refresh_trends(self, aggregate: Aggregate, rows: Sequence[DisplayRow] | None = None) -> None:
+        """Recompute the sparklines of `rows` (default: those shown), in order, within `TREND_BUDGET`
+        bucket reads. Called at most about once a second: a trend moves with whole seconds of event time.
         """
         if self.group_by == "source":
             return
@@ -218,8 +221,7 @@ class ReasonTable(BoundedTable[Text]):
             return
         step = max(1, seconds // TREND_BUCKETS)
         budget = TREND_BUDGET
-        for key in self._order:
-            row = self._rows[key]
+        for row in (self.display_rows if rows is None else rows[:ROW_LIMIT]):
             cost = step * TREND_BUCKETS * max(1, len(row.members))
             if cost > budget:
                 break
@@ -266,12 +268,15 @@ class ReasonTable(BoundedTable[Text]):
 
     def _text(self, column: str, raw: tuple[str, str]) -> Text:
         justify = "right" if column in ("count", "share", "change", "total") else "left"
-        return Text(raw[0], style=raw[1], justify=justify, end="", no_wrap=True,  # type: ignore[arg-type]
-                    overflow="ellipsis")
+        return CellText(raw[0], style=raw[1], justify=justify, end="", no_wrap=True,  # type: ignore[arg-type]
+                        overflow="ellipsis")
 
-    def show(self, rows: Sequence[DisplayRow]) -> None:
-        """Make the table show `rows` (in order, at most `ROW_LIMIT`), touching only what changed."""
+    def show(self, rows: Sequence[DisplayRow], trends_from: Aggregate | None = None) -> None:
+        """Make the table show `rows` (in order, at most `ROW_LIMIT`), touching only what changed;
+        with `trends_from`, their sparklines are recomputed first."""
         rows = rows[:ROW_LIMIT]
+        if trends_from is not None:
+            self.refresh_trends(trends_from, rows)
         share_total = sum(r.count for r in rows)
         columns = [key for key, _ in self._columns]
         new_order = [RowKey(r.key) for r in rows]

@@ -17,20 +17,22 @@ from textual.widgets.data_table import RowKey
 from tui.domain.mask import Masker
 from tui.domain.model import CallEnd
 from tui.widgets.bounded_table import BoundedTable
-from tui.widgets.outcome import outcome_cell, plain, utc_time
+from tui.widgets.outcome import CellText, outcome_style, outcome_symbol, utc_time
 
-#: (column key, label); the outcome symbol column carries the colour, the other cells are plain.
-COLUMNS: tuple[tuple[str, str], ...] = (
-    ("outcome", " "),
-    ("time", "time (UTC)"),
-    ("vendor", "vendor"),
-    ("reason", "reason"),
-    ("category", "category"),
-    ("source", "ended by"),
-    ("call", "call id"),
+#: (column key, label, width); the outcome symbol column carries the colour, the other cells are plain.
+#: Fixed widths: a feed's 500-character id cannot widen a column, and new rows need no measuring (at max
+#: replay speed a tick adds hundreds of rows). Longer values end with "…"; the detail shows them whole.
+COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("outcome", " ", 1),
+    ("time", "time (UTC)", 10),
+    ("vendor", "vendor", 9),
+    ("reason", "reason", 30),
+    ("category", "category", 14),
+    ("source", "ended by", 12),
+    ("call", "call id", 36),
 )
-#: Longest text shown per cell (the detail pane shows the whole value); keeps column widths sane
-#: when a feed sends 500-character ids.
+COLUMN_KEYS = tuple(key for key, _label, _width in COLUMNS)
+#: Longest text kept per cell (the column width then cuts it with an ellipsis on screen).
 CELL_LIMITS = {"vendor": 16, "reason": 44, "category": 20, "source": 20, "call": 40}
 
 
@@ -39,27 +41,66 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def event_cells(event: CallEnd, masker: Masker | None = None) -> tuple[Text, ...]:
-    """The row of one event: literal Text cells (the outcome symbol coloured). With a `masker`, the
-    call id and an uncatalogued source (an identity rather than a role such as CALLEE) are pseudonyms."""
-    source = event.source_name or event.source
+def cell_text(event: CallEnd, column: str, masker: Masker | None = None) -> tuple[str, str]:
+    """(text, app style) of one cell of an event's row. With a `masker`, the call id and an uncatalogued
+    source (an identity rather than a role such as CALLEE) are pseudonyms."""
+    if column == "outcome":
+        return outcome_symbol(event.outcome), outcome_style(event.outcome)
+    if column == "time":
+        return utc_time(event.ts), ""
+    if column == "vendor":
+        return clip(event.vendor, CELL_LIMITS["vendor"]), ""
+    if column == "reason":
+        return clip(event.reason_name, CELL_LIMITS["reason"]), ""
+    if column == "category":
+        return clip(event.category, CELL_LIMITS["category"]), ""
+    if column == "source":
+        source = event.source_name or event.source
+        if masker is not None and event.source_name is None:
+            source = masker.identity(source)
+        return (clip(source, CELL_LIMITS["source"]) if source else "—"), ""
     call = event.call_id
     if masker is not None:
         call = masker.call_id(call)
-        if event.source_name is None:
-            source = masker.identity(source)
-    return (
-        outcome_cell(event.outcome),
-        plain(utc_time(event.ts)),
-        plain(clip(event.vendor, CELL_LIMITS["vendor"])),
-        plain(clip(event.reason_name, CELL_LIMITS["reason"])),
-        plain(clip(event.category, CELL_LIMITS["category"])),
-        plain(clip(source, CELL_LIMITS["source"]) if source else "—"),
-        plain(clip(call, CELL_LIMITS["call"]) if call else "—"),
-    )
+    return (clip(call, CELL_LIMITS["call"]) if call else "—"), ""
 
 
-class RecentTable(BoundedTable[Text]):
+class EventCell:
+    """One cell of an event's row, formatted only when it is drawn.
+
+    At max replay speed a tick adds hundreds of rows that are pushed out before they are ever on screen;
+    building seven `Text` objects for each was a third of the tick. This holds a reference and turns
+    into a literal `CellText` (never markup) through `__rich__` when DataTable renders it.
+    """
+
+    __slots__ = ("event", "column", "masker")
+
+    def __init__(self, event: CallEnd, column: str, masker: Masker | None) -> None:
+        self.event = event
+        self.column = column
+        self.masker = masker
+
+    @property
+    def plain(self) -> str:
+        """The text shown."""
+        return cell_text(self.event, self.column, self.masker)[0]
+
+    def cell(self) -> tuple[str, str, None]:
+        """(text, style, justify) for `BoundedTable`'s fast cell rendering."""
+        text, style = cell_text(self.event, self.column, self.masker)
+        return text, style, None
+
+    def __rich__(self) -> Text:
+        text, style = cell_text(self.event, self.column, self.masker)
+        return CellText(text, style=style, end="", no_wrap=True, overflow="ellipsis")
+
+
+def event_cells(event: CallEnd, masker: Masker | None = None) -> tuple[EventCell, ...]:
+    """The row of one event (see `EventCell`)."""
+    return tuple(EventCell(event, key, masker) for key in COLUMN_KEYS)
+
+
+class RecentTable(BoundedTable[EventCell]):
     """Recent disconnects, newest first; at most `limit` rows."""
 
     class EventHighlighted(Message):
@@ -82,8 +123,8 @@ class RecentTable(BoundedTable[Text]):
         """Events that arrived in a batch too large to show (only the newest `limit` were added)."""
 
     def on_mount(self) -> None:
-        for key, label in COLUMNS:
-            self.add_column(Text(label), key=key)
+        for key, label, width in COLUMNS:
+            self.add_column(Text(label), key=key, width=width)
 
     # -- state --------------------------------------------------------------------------------
 

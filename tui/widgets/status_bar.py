@@ -111,6 +111,6 @@ class StatusBar(Static):
         if view == self.view:
             return
         self.view = view
-        self.update(status_content(view))
+        self.update(status_content(view), layout=False)  # two fixed lines: never a reason to relayout
         self.set_class(view.paused, "-paused")
         self.set_class(view.state in ("reconnecting", "stale", "stopped") or bool(view.error), "-offline")
