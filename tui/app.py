@@ -427,7 +427,8 @@ class CallwatchApp(App[int]):
             speed=format_speed(status.speed) if replay is not None else None,
             paused=paused, new_while_paused=max(0, totals.events - self._paused_events) if self.paused else 0,
             rate=rate, totals=totals, filter_text=self.filter.text if self.filter.active else "",
-            filter_error=self.filter.error, error=self.ingest_error, masked=self.masked))
+            filter_error=self.filter.error, error=self.ingest_error, masked=self.masked,
+            outages=status.outages, oversize=status.oversize))
 
     # ------------------------------------------------------------------ actions: feed
 

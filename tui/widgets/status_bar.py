@@ -51,6 +51,10 @@ class StatusView:
     error: str | None = None
     """The ingest worker failed: why."""
     masked: bool = False
+    outages: int = 0
+    """Times a working feed was lost (each one lost whatever was in flight)."""
+    oversize: int = 0
+    """Messages refused for being larger than the size limit."""
 
 
 def _count(parts: list[str | tuple[str, str]], label: str, n: int, alert: bool = False) -> None:
@@ -91,6 +95,12 @@ def status_content(view: StatusView) -> Content:
         _count(parts, "unknown", t.unknown, alert=True)
         _count(parts, "no reason", t.no_reason, alert=True)
         _count(parts, "invalid", t.invalid, alert=True)
+    # Losses callwatch cannot prevent stay on screen once they happened (the state line only says what
+    # is happening now): feeds lost, and messages refused for their size.
+    if view.outages:
+        _count(parts, "outages", view.outages, alert=True)
+    if view.oversize:
+        _count(parts, "too large", view.oversize, alert=True)
     if view.filter_error:
         parts += [("filter error: ", "bold $error"), view.filter_error]
     elif view.filter_text:
