@@ -376,8 +376,13 @@ class CallwatchApp(App[int]):
                 self._detail_wall = wall
                 self.detail.show(event)
         if update.new_invalid and isinstance(self.screen, InvalidScreen):
+            self.screen.dropped += update.dropped_invalid
             self.screen.append(update.new_invalid)
-        title = (f"Recent disconnects ({len(recent.events):,})"
+        # Counts are exact; only rows are dropped, and the title says how many (events that arrived
+        # faster than the screen refreshes were counted but never listed).
+        dropped = update.totals.dropped_from_display + recent.trimmed
+        title = (f"Recent disconnects ({recent.row_count:,}"
+                 + (f" · {dropped:,} not listed: too fast" if dropped else "") + ")"
                  + ("" if recent.following else " · not following: G follows"))
         if title != recent.border_title:
             recent.border_title = title
@@ -579,7 +584,10 @@ class CallwatchApp(App[int]):
 
     def action_invalid(self) -> None:
         """`i`: the messages that could not be decoded (new ones are appended while it is open)."""
-        self.push_screen(InvalidScreen(self.aggregate.recent_invalid))
+        screen = InvalidScreen(self.aggregate.recent_invalid)
+        # The aggregate keeps the newest invalid messages only: the screen says how many it cannot list.
+        screen.dropped = max(0, self.aggregate.invalid - len(screen.items))
+        self.push_screen(screen)
 
     def action_detail(self) -> None:
         """Enter: the highlighted event full screen."""
