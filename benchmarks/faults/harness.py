@@ -364,14 +364,24 @@ class RecordingSource:
 # ------------------------------------------------------------------------------------------- the app
 
 
+#: Let the app tune the garbage collector as `callwatch live` does (`benchmarks/soak.py` sets it; tests do
+#: not: it freezes every object alive, and a test process runs many apps).
+TUNE_GC = False
+
+
 def build_app(source: Any, *, catalogs: Any = None, recent_rows: int = 500, **settings: Any) -> Any:
     """The dashboard as the CLI builds it (`create_app`, the one factory), on a live source, real clock."""
-    from tui.app import create_app
+    import inspect
+
+    from tui.app import CallwatchApp, create_app
     from tui.feeds import Feed
     from tui.settings import Settings
 
+    extra: dict[str, Any] = {}
+    if TUNE_GC and "tune_gc" in inspect.signature(CallwatchApp.__init__).parameters:
+        extra["tune_gc"] = True
     return create_app(Settings(command="live", recent_rows=recent_rows, **settings), feed=Feed("live", source),
-                      catalogs=catalogs, clock=time.time)
+                      catalogs=catalogs, clock=time.time, **extra)
 
 
 def websocket_source(url: str, **options: Any) -> Any:
