@@ -176,6 +176,16 @@ async def test_live_pause_freezes_display_and_counts_new(tmp_path):
         assert not app.paused and app.recent.row_count == 12
 
 
+def test_pause_badge_per_kind():
+    from tui.widgets.status_bar import StatusView
+
+    replay = status_content(StatusView("replay", "c.jsonl", "paused", paused=True)).plain
+    assert replay.startswith(" PAUSED ") and "new" not in replay and "⏸" not in replay
+    for kind in ("live", "demo"):  # the demo is a live client: counting goes on while paused
+        text = status_content(StatusView(kind, "ws://h", "live", paused=True, new_while_paused=1234)).plain
+        assert "PAUSED · 1,234 new" in text and "● live" in text
+
+
 async def test_navigation_follow_oldest_newest_and_abnormal(capture, tmp_path):
     app = make_app(replay_feed(capture), tmp_path)
     async with app.run_test(size=SIZE) as pilot:

@@ -354,16 +354,20 @@ class CallwatchApp(App[int]):
         # brings nothing new they catch up, so a paused or finished feed always shows its last state.
         # A trickle (a live feed) is shown at once: only bursts are held back.
         wall = time.monotonic()
-        busy = bool(update.new_events)
+        busy = len(update.new_events) >= BURST
         pending = self._pending
+        overflow = len(pending) + len(events) - (pending.maxlen or 0)
+        if overflow > 0:
+            recent.trimmed += overflow  # held back in a burst and pushed out before shown: said in the title
         pending.extend(events)
-        if pending and (not busy or len(pending) < BURST or wall - self._recent_wall >= RECENT_EVERY_S):
+        if pending and (not busy or wall - self._recent_wall >= RECENT_EVERY_S):
             self._recent_wall = wall
             recent.add_events(tuple(pending))
             pending.clear()
         self._reasons_dirty |= update.tables_changed or bool(update.new_flags)
         state = (update.now, update.totals.events, self.window, self.group_by, self.filter.text)
-        trends_due = state != self._trend_state and (not busy or wall - self._trend_wall >= TRENDS_EVERY_S)
+        trends_due = state != self._trend_state and (
+            not update.new_events or wall - self._trend_wall >= TRENDS_EVERY_S)
         if trends_due or (self._reasons_dirty and (not busy or wall - self._reasons_wall >= REASONS_EVERY_S)):
             self._reasons_dirty, self._reasons_wall = False, wall
             if trends_due:

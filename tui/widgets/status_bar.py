@@ -70,9 +70,11 @@ def status_content(view: StatusView) -> Content:
         symbol, word = "▶", "playing"
     parts: list[str | tuple[str, str]] = []
     if view.paused:
-        badge = " PAUSED " if view.kind != "live" else f" PAUSED · {view.new_while_paused:,} new "
+        # Replay: playback stopped. Live (and the demo, a live client): counting goes on, "N new".
+        badge = " PAUSED " if view.kind == "replay" else f" PAUSED · {view.new_while_paused:,} new "
         parts += [(badge, "bold reverse $warning"), " "]
-    parts += [(f"{symbol} {word}", style)]
+    if not (view.paused and view.state == "paused"):  # the badge already says it
+        parts += [(f"{symbol} {word}", style)]
     if view.state == "reconnecting" and view.retry_in is not None:
         parts.append((f" in {max(0.0, view.retry_in):.0f} s", style))
     if view.detail and view.state in ("reconnecting", "stale", "stopped", "connecting"):
