@@ -573,3 +573,48 @@ def test_aggregate_is_the_domain_one(capture, tmp_path):
     feed, _ = live_feed([])
     live = make_app(feed, tmp_path)
     assert live.aggregate._clock is not None and live.aggregate._clock() == FIXED_NOW
+
+
+async def test_bookmark_key_saves_beside_the_capture_and_reaches_the_report(capture, tmp_path):
+    from tui.domain.bookmarks import BookmarkStore, bookmarks_path
+
+    app = make_app(replay_feed(capture), tmp_path, capture=str(capture))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(app, pilot)
+        marked = app.recent.current_event()
+        await pilot.press("m")
+        await pilot.pause()
+        for ch in "[bold]lost audio":
+            await pilot.press(ch if ch != " " else "space")
+        await pilot.press("enter")
+        await pilot.pause()
+        saved = BookmarkStore(bookmarks_path(capture)).bookmarks
+        assert [(b.seq, b.note) for b in saved] == [(marked.seq, "[bold]lost audio")]
+        # Escape cancels without a bookmark.
+        await pilot.press("m")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert len(BookmarkStore(bookmarks_path(capture)).bookmarks) == 1
+        app.action_export_report()
+        await pilot.pause()
+        written = [n.message for n in app._notifications if "incident report written to" in n.message]
+        assert written
+        report = Path(written[-1].split("written to ", 1)[1].strip())
+        html = report.read_text()
+        assert report.parent == tmp_path and "lost audio" in html and "[bold]lost audio" in html.replace(
+            "&#x5b;", "[").replace("&#91;", "[")
+
+
+async def test_bookmark_without_a_capture_file_stays_in_memory(tmp_path):
+    line = orjson.dumps({"ts": FIXED_NOW, "vendor": "planetkit", "code": "1001", "call_id": "c-1"})
+    feed, _source = live_feed([line])
+    app = make_app(feed, tmp_path)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(app, pilot)
+        await pilot.press("m")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert any("in memory" in n.message for n in app._notifications)
+        assert list(tmp_path.glob("*.bookmarks.json")) == []

@@ -28,12 +28,14 @@ from textual.widgets import DataTable, Footer, Input
 from textual.worker import Worker, WorkerState
 
 from tui.domain.aggregate import Aggregate, Flag, Totals, Update
+from tui.domain.bookmarks import BookmarkError, BookmarkStore, bookmarks_path
 from tui.domain.catalog import Catalogs, load_catalogs
 from tui.domain.export import export_events, export_reasons, write_export
 from tui.domain.filter import Filter, parse_filter
 from tui.domain.mask import Masker
 from tui.domain.model import CallEnd
 from tui.domain.pipeline import Pipeline
+from tui.domain.report import build_report, rolling_window, write_report
 from tui.feeds import Feed, build_feed
 from tui.ingest.raw import printable
 from tui.ingest.replay import MAX_SPEED, MIN_SPEED, format_speed
@@ -43,9 +45,10 @@ from tui.screens.confirm_screen import ConfirmScreen
 from tui.screens.detail_screen import EventDetailScreen
 from tui.screens.help_screen import HelpRow, HelpScreen
 from tui.screens.invalid_screen import InvalidScreen
+from tui.screens.note_screen import NoteScreen
 from tui.settings import GROUPINGS, WINDOWS, Settings
 from tui.widgets.event_detail import EventDetail
-from tui.widgets.reason_table import ReasonTable, rows_for
+from tui.widgets.reason_table import WINDOW_SECONDS, ReasonTable, rows_for
 from tui.widgets.recent_table import RecentTable
 from tui.widgets.status_bar import StatusBar, StatusView
 
@@ -88,6 +91,9 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Export view", "write the current view to a file (x)", "export"),
     ("Reset counters", "forget every count, after a confirmation (R)", "reset"),
     ("Toggle masking", "mask call ids and other identifiers", "toggle_mask"),
+    ("Bookmark event", "mark the highlighted event with a note (m)", "bookmark"),
+    ("Export incident report", "an HTML report of the current window and filter, with bookmarks",
+     "export_report"),
     ("Catalog browser", "browse the vendor catalogs (c)", "catalog"),
     ("Help", "keys and what the panes show (?, F1)", "help"),
     ("Quit", "leave callwatch (q, ctrl+c)", "quit"),
@@ -113,6 +119,8 @@ HELP_ROWS: tuple[HelpRow, ...] = (
      "View"),
     ("x", "export the focused view (recent events, or the reason counts) to a JSON file", "View"),
     ("R", "reset every counter (asks first)", "View"),
+    ("m", "bookmark the highlighted event with a note; saved beside the capture or recording, shown in "
+          "reports", "View"),
     ("ctrl+p", "command palette: every action by name", "General"),
 )
 
@@ -190,6 +198,7 @@ class CallwatchApp(App[int]):
         Binding("enter", "detail", "Detail", show=False),
         Binding("i", "invalid", "Invalid"),
         Binding("x", "export", "Export"),
+        Binding("m", "bookmark", "Bookmark", show=False),
         Binding("R", "reset", "Reset", show=False),
         Binding("c", "catalog", "Catalogs", show=False),
         Binding("question_mark,f1", "help", "Help"),
@@ -226,6 +235,7 @@ class CallwatchApp(App[int]):
         """Refresh ticks applied (the benchmark counts repaints with it)."""
         self.last_update: Update | None = None
         self.export_dir = export_dir or Path.cwd()
+        self._bookmarks: BookmarkStore | None = None
         self.tune_gc = tune_gc
         """Freeze start-up objects and raise the GC thresholds at mount (`tune_gc()`): the CLI does."""
         self._on_tick = on_tick
@@ -656,6 +666,59 @@ class CallwatchApp(App[int]):
                         markup=False)
             return
         self.notify(f"exported to {path}", title="export", markup=False, timeout=10)
+
+    def _bookmark_store(self) -> BookmarkStore:
+        """The bookmarks of this source: beside the capture or the recording; in memory for a live feed
+        without --record or for stdin. Loaded on first use; a damaged file is reported, never fatal."""
+        if self._bookmarks is None:
+            target = self.settings.record or (self.settings.capture if self.feed.kind == "replay" else None)
+            self._bookmarks = BookmarkStore(bookmarks_path(target) if target is not None else None)
+            if self._bookmarks.error:
+                self.notify(self._bookmarks.error, severity="warning", markup=False)
+        return self._bookmarks
+
+    def action_bookmark(self) -> None:
+        """`m`: bookmark the highlighted event, with an optional note."""
+        event = self.recent.current_event()
+        if event is None:
+            self.notify("no event highlighted", markup=False)
+            return
+
+        def noted(note: str | None) -> None:
+            if note is None:
+                return
+            store = self._bookmark_store()
+            store.add(event, note)
+            try:
+                store.save()
+            except BookmarkError as exc:
+                self.notify(f"bookmark kept in memory only: {exc}", severity="error", markup=False)
+                return
+            where = f" in {store.path}" if store.path is not None else " (in memory: no capture file)"
+            self.notify(f"bookmarked line {event.seq}{where}", title="bookmark", markup=False)
+
+        self.push_screen(NoteScreen(f"Bookmark line {event.seq}: {event.reason_name}"), noted)
+
+    def action_export_report(self) -> None:
+        """Palette: the incident report (HTML) for the current window and filter, with the bookmarks."""
+        try:
+            report = build_report(
+                self.aggregate,
+                self._bookmark_store().bookmarks,
+                catalogs=self.catalogs,
+                filter=self.filter if self.filter.active else None,
+                window=rolling_window(WINDOW_SECONDS.get(self.window), self.aggregate.head),
+                title="Incident report",
+                source_name=self.feed.origin,
+                generated=self.clock(),
+                mask=self.masker.mask_event if self.masker is not None else None,
+            )
+            path = write_report(report, self.export_dir, "html")
+        except (OSError, ValueError) as exc:
+            self.notify(f"report failed: {getattr(exc, 'strerror', None) or exc}", severity="error",
+                        markup=False)
+            return
+        self.notify(f"incident report written to {path}", title="report", markup=False, timeout=10)
 
     def action_reset(self) -> None:
         """`R`: forget every count (the feed goes on), after a confirmation."""
