@@ -61,7 +61,7 @@ RECENT_EVERY_S = 0.2
 REASONS_EVERY_S = 0.25
 TRENDS_EVERY_S = 1.0
 DETAIL_EVERY_S = 0.5
-#: Garbage-collector thresholds when the app tunes them (`tune_gc`): young collections every 50,000
+#: Garbage-collector thresholds while the app runs (`tune_gc`): young collections every 50,000
 #: allocations instead of 700, full ones rarer.
 GC_THRESHOLD = (50_000, 20, 100)
 #: Flags announced per refresh tick; more are summed up in one notification.
@@ -145,18 +145,24 @@ def drill_down_terms(group_by: str, row: Any) -> str:
     return ""
 
 
-def tune_gc() -> None:
-    """Shorter, rarer garbage-collector pauses for the dashboard process (the CLI asks for it; tests,
-    which run many apps in one process, do not).
+def tune_gc(freeze: bool) -> tuple[int, int, int]:
+    """Shorter, rarer garbage-collector pauses while the dashboard runs; returns the previous thresholds.
 
-    Everything alive at start-up (catalogs, widgets, Textual itself) lives as long as the process: freeze
-    it out of the full scans. And a max-speed replay allocates millions of short-lived objects while
-    keeping 10,000 recent events alive; with the default thresholds a full collection ran every second
-    or so and each one was a 60-190 ms gap between frames (benchmarks/app_bench.py).
+    A replay at max speed or a fast live feed allocates millions of short-lived objects while keeping
+    10,000 recent events (and hundreds of table rows) alive a little while; with the default thresholds
+    full collections ran every second or so, each a 100-275 ms stall (benchmarks/app_bench.py; a 5,000
+    events/s live feed fell behind and lost its keepalive). Young collections every 50,000 allocations
+    and rarer full ones took the worst gap under 175 ms.
+
+    `freeze` (the CLI: one app per process) also moves everything alive at start-up (catalogs, widgets,
+    Textual itself) out of the full scans. Tests, which run many apps in one process, do not freeze.
     """
-    gc.collect()
-    gc.freeze()
+    previous = gc.get_threshold()
+    if freeze:
+        gc.collect()
+        gc.freeze()
     gc.set_threshold(GC_THRESHOLD[0], GC_THRESHOLD[1], GC_THRESHOLD[2])
+    return previous  # type: ignore[return-value]
 
 
 class _Pass:
@@ -237,7 +243,8 @@ class CallwatchApp(App[int]):
         self.export_dir = export_dir or Path.cwd()
         self._bookmarks: BookmarkStore | None = None
         self.tune_gc = tune_gc
-        """Freeze start-up objects and raise the GC thresholds at mount (`tune_gc()`): the CLI does."""
+        """Also freeze the objects alive at start-up out of full collections (`tune_gc()`): the CLI does."""
+        self._gc_thresholds = gc.get_threshold()
         self._on_tick = on_tick
         self._paused_events = 0
         self._pass = _Pass()
@@ -284,8 +291,7 @@ class CallwatchApp(App[int]):
         self.feed.source.on_status = lambda status: self.post_message(FeedStateChanged(status))
         self._timer = self.set_interval(1.0 / self.settings.refresh_hz, self.refresh_view, name="refresh")
         self.recent.focus()
-        if self.tune_gc:
-            tune_gc()
+        self._gc_thresholds = tune_gc(freeze=self.tune_gc)
         self.run_ingest()
         for error in self.catalogs.errors[:5]:
             self.notify(error, title="catalog", severity="warning", markup=False, timeout=10)
@@ -337,7 +343,10 @@ class CallwatchApp(App[int]):
 
     def refresh_view(self) -> None:
         """One tick: pull what changed and apply it to every pane in one batch."""
-        if self._quitting:
+        if self._quitting or not self.is_running:
+            # Also when the app is shut down without exit() (App.run_test leaving its block, a signal):
+            # a tick during that teardown found the detail pane's children already removed (NoMatches,
+            # the app crashed at the end of a fault-suite soak).
             return
         now = self.clock()
         if self.paused and self.live:
@@ -744,6 +753,9 @@ class CallwatchApp(App[int]):
         self._trend_state = None
 
     # ------------------------------------------------------------------ app hooks
+
+    def on_unmount(self) -> None:
+        gc.set_threshold(*self._gc_thresholds)  # as the process had them (tests run many apps)
 
     def exit(self, *args: Any, **kwargs: Any) -> None:
         # The source reports "stopped" as it is closed (not news), and a refresh tick that lands
