@@ -566,6 +566,20 @@ async def test_spike_and_first_seen_are_marked_and_announced_once(tmp_path):
         assert flags & {"★", "▲"}
 
 
+async def test_gc_thresholds_raised_while_running_and_restored(capture, tmp_path):
+    import gc
+
+    from tui.app import GC_THRESHOLD
+
+    before = gc.get_threshold()
+    app = make_app(replay_feed(capture), tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert gc.get_threshold() == GC_THRESHOLD
+        assert not app.tune_gc  # tests never freeze (many apps share the process)
+    assert gc.get_threshold() == before
+
+
 def test_aggregate_is_the_domain_one(capture, tmp_path):
     app = make_app(replay_feed(capture), tmp_path)
     assert isinstance(app.aggregate, Aggregate)

@@ -33,7 +33,6 @@ from tui.domain.catalog import Catalogs, load_catalogs
 from tui.domain.export import export_events, export_reasons, write_export
 from tui.domain.filter import Filter, parse_filter
 from tui.domain.mask import Masker
-from tui.domain.model import CallEnd
 from tui.domain.pipeline import Pipeline
 from tui.domain.report import build_report, rolling_window, write_report
 from tui.feeds import Feed, build_feed
@@ -54,11 +53,10 @@ from tui.widgets.status_bar import StatusBar, StatusView
 
 #: Messages fed between two yields to the event loop (a replay at max speed must not freeze the screen).
 YIELD_EVERY = 128
-#: While events arrive in bursts (at least BURST a tick), the least often the recent table, the reason
-#: table, its trends and the followed detail are redrawn.
+#: While events arrive in bursts (at least BURST since the last drain), the least often the panes are
+#: redrawn (one drain), their trends recomputed and the followed detail redrawn.
 BURST = 20
-RECENT_EVERY_S = 0.2
-REASONS_EVERY_S = 0.25
+DRAIN_EVERY_S = 0.2
 TRENDS_EVERY_S = 1.0
 DETAIL_EVERY_S = 0.5
 #: Garbage-collector thresholds while the app runs (`tune_gc`): young collections every 50,000
@@ -253,9 +251,9 @@ class CallwatchApp(App[int]):
         self._trend_state: tuple[Any, ...] | None = None
         self._trend_wall = -math.inf
         self._reasons_dirty = False
-        self._reasons_wall = -math.inf
-        self._recent_wall = -math.inf
-        self._pending: deque[CallEnd] = deque(maxlen=settings.recent_rows)
+        self._drain_wall = -math.inf
+        self._drained = 0
+        """`Aggregate.received` at the last drain."""
         self._detail_wall = -math.inf
         self.masker: Masker | None = None
         """Set while masking is on (one per session: pseudonyms stay stable when toggled)."""
@@ -349,13 +347,23 @@ class CallwatchApp(App[int]):
             # the app crashed at the end of a fault-suite soak).
             return
         now = self.clock()
+        aggregate = self.aggregate
         if self.paused and self.live:
-            self._show_status(self.aggregate.totals(), now)  # counting goes on; the panes are frozen
+            self._show_status(aggregate.totals(), now)  # counting goes on; the panes are frozen
             return
-        update = self.aggregate.drain(now=now if self.live else None, max_events=self.recent.limit)
-        with self.batch_update():
-            self._apply(update)
-            self._show_status(update.totals, now)
+        # In a burst the panes are redrawn at most every DRAIN_EVERY_S: rows scrolling by 10 times a
+        # second cannot be read, and each redraw re-renders every visible cell. The counts in the status
+        # bar stay live. The next drain hands out the newest rows and counts the rest as not listed.
+        wall = time.monotonic()
+        waiting = aggregate.received - self._drained
+        if waiting >= BURST and wall - self._drain_wall < DRAIN_EVERY_S:
+            self._show_status(aggregate.totals(), now)
+        else:
+            update = aggregate.drain(now=now if self.live else None, max_events=self.recent.limit)
+            self._drained, self._drain_wall = update.totals.received, wall
+            with self.batch_update():
+                self._apply(update)
+                self._show_status(update.totals, now)
         self.ticks += 1
         if self._on_tick is not None:
             self._on_tick(self)
@@ -368,27 +376,19 @@ class CallwatchApp(App[int]):
         recent = self.recent
         reasons = self.reasons
         reasons.note_flags(update.new_flags, update.active_flags, update.now)
-        # While events pour in, the panes are redrawn at a lower rate (rows or counts changing 10 times a
-        # second cannot be read anyway, and a redraw re-renders every visible cell); as soon as a tick
-        # brings nothing new they catch up, so a paused or finished feed always shows its last state.
-        # A trickle (a live feed) is shown at once: only bursts are held back.
+        # Bursts are held back in refresh_view (one drain every DRAIN_EVERY_S); within a drain, the
+        # trends (bucket reads) and the followed detail (a long render) are redrawn less often still while
+        # events pour in, and catch up on the first quiet tick, so a paused or finished feed always
+        # shows its last state.
         wall = time.monotonic()
         busy = len(update.new_events) >= BURST
-        pending = self._pending
-        overflow = len(pending) + len(events) - (pending.maxlen or 0)
-        if overflow > 0:
-            recent.trimmed += overflow  # held back in a burst and pushed out before shown: said in the title
-        pending.extend(events)
-        if pending and (not busy or wall - self._recent_wall >= RECENT_EVERY_S):
-            self._recent_wall = wall
-            recent.add_events(tuple(pending))
-            pending.clear()
+        recent.add_events(events)
         self._reasons_dirty |= update.tables_changed or bool(update.new_flags)
         state = (update.now, update.totals.events, self.window, self.group_by, self.filter.text)
         trends_due = state != self._trend_state and (
             not update.new_events or wall - self._trend_wall >= TRENDS_EVERY_S)
-        if trends_due or (self._reasons_dirty and (not busy or wall - self._reasons_wall >= REASONS_EVERY_S)):
-            self._reasons_dirty, self._reasons_wall = False, wall
+        if trends_due or self._reasons_dirty:
+            self._reasons_dirty = False
             if trends_due:
                 self._trend_state, self._trend_wall = state, wall
             self._show_reasons(update, trends=trends_due)
@@ -585,7 +585,6 @@ class CallwatchApp(App[int]):
             return
         self.filter = new
         keep = new.matches if new.active else None
-        self._pending.clear()
         events = self.aggregate.recent
         self.recent.replace_events(events if keep is None else (e for e in events if keep(e)))
         self._show_reasons()
@@ -655,8 +654,7 @@ class CallwatchApp(App[int]):
         self.masker = self._masker if self.masked else None
         self.recent.masker = self.masker
         self.detail.masker = self.masker
-        self.recent.replace_events([*self.recent.events[::-1], *self._pending])
-        self._pending.clear()
+        self.recent.replace_events(self.recent.events[::-1])
         self.detail.show(self.recent.current_event(), force=True)
 
     def action_export(self) -> None:
@@ -742,7 +740,7 @@ class CallwatchApp(App[int]):
 
     def _reset_view(self) -> None:
         self.aggregate.reset()
-        self._pending.clear()
+        self._drained = 0
         self._rates.clear()
         self._paused_events = 0
         self.recent.replace_events(())
