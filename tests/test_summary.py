@@ -308,3 +308,10 @@ def test_stdin_that_stays_open_stops_after_duration():
         proc.kill()
         proc.wait()
     assert json.loads(out)["events"] == 1
+
+
+@pytest.mark.parametrize("command", ["summary", "explain", "report"])
+def test_insecure_and_ca_file_exclude_each_other(command):
+    result = subprocess.run([sys.executable, "-m", "tui", command, "ws://127.0.0.1:9", "--insecure",
+                             "--ca-file", "ca.pem"], capture_output=True, text=True)
+    assert result.returncode == 2 and "not allowed with argument" in result.stderr

@@ -7,7 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from tui.domain.catalog import load_catalogs, validate_files
+from tui.commands.common import catalogs_for
+from tui.domain.catalog import validate_files
 from tui.resources import catalogs_dir
 
 
@@ -41,9 +42,7 @@ def run(args: argparse.Namespace) -> int:
         if not problems:
             print(f"ok: {', '.join(str(p) for p in paths)}")
         return 1 if problems else 0
-    catalogs = load_catalogs(args.catalog_dir)
-    for problem in catalogs.errors:
-        print(f"callwatch: {problem}", file=sys.stderr)
+    catalogs = catalogs_for(args)
     if args.action == "list":
         rows = []
         for vid in catalogs.vendors:

@@ -143,16 +143,11 @@ def run(args: argparse.Namespace) -> int:
 
     from tui.commands.summary import read_source
     from tui.domain.aggregate import Aggregate
-    from tui.domain.catalog import load_catalogs
+    from tui.commands.common import catalogs_for
     from tui.domain.pipeline import Pipeline
 
     prog = "callwatch explain"
-    if args.insecure and args.ca_file:
-        print(f"{prog}: --insecure and --ca-file exclude each other", file=sys.stderr)
-        return 2
-    catalogs = load_catalogs(args.catalog_dir)
-    for problem in catalogs.errors:
-        print(f"callwatch: {problem}", file=sys.stderr)
+    catalogs = catalogs_for(args)
     aggregate = Aggregate(recent_limit=0, invalid_limit=0, horizon_s=0)
     pipeline = Pipeline(catalogs, aggregate)
     label = item_label(args.source)

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from tui.domain.catalog import load_catalogs
+from tui.commands.common import catalogs_for
 from tui.domain.model import Reason
 
 
@@ -58,9 +58,7 @@ def format_reason(reason: Reason, equivalents: list[str], source_doc: str) -> st
 
 
 def run(args: argparse.Namespace) -> int:
-    catalogs = load_catalogs(args.catalog_dir)
-    for problem in catalogs.errors:
-        print(f"callwatch: {problem}", file=sys.stderr)
+    catalogs = catalogs_for(args)
     if catalogs.vendor_id(args.vendor) is None:
         known = ", ".join(catalogs.vendors)
         print(f"callwatch lookup: unknown vendor {args.vendor!r} (known: {known})", file=sys.stderr)

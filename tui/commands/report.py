@@ -99,13 +99,10 @@ def _format(args: argparse.Namespace) -> str:
 def run(args: argparse.Namespace) -> int:
     """Read the source, build the report, write it. Returns the exit status."""
     from tui.domain.bookmarks import BookmarkStore, bookmarks_path
-    from tui.domain.catalog import load_catalogs
+    from tui.commands.common import catalogs_for
     from tui.domain.pipeline import Pipeline
     from tui.domain.report import ReportCollector, build_report, render
 
-    if args.insecure and args.ca_file:
-        print(f"{PROG}: --insecure and --ca-file exclude each other", file=sys.stderr)
-        return 2
     mask = None
     if args.mask:
         from tui.domain.mask import Masker
@@ -123,9 +120,7 @@ def run(args: argparse.Namespace) -> int:
             if store.error:
                 print(f"{PROG}: {store.error}", file=sys.stderr)
             marks = store.bookmarks
-    catalogs = load_catalogs(args.catalog_dir)
-    for problem in catalogs.errors:
-        print(f"callwatch: {problem}", file=sys.stderr)
+    catalogs = catalogs_for(args)
     collector = ReportCollector(window=(args.time_from, args.time_to), keep_seqs={b.seq for b in marks})
     bad = BadLines(item_label(args.source))
     pipeline = Pipeline(catalogs, collector, keep_events=True, on_invalid=bad)

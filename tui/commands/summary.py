@@ -82,8 +82,10 @@ def add_source_arguments(p: argparse.ArgumentParser) -> None:
     live.add_argument("--token", help="bearer token sent as 'Authorization: Bearer TOKEN' (never printed)")
     live.add_argument("--header", action="append", type=_header, default=[], metavar="NAME:VALUE",
                       help="extra handshake header (repeatable)")
-    live.add_argument("--ca-file", type=Path, metavar="PEM", help="trust this CA bundle for wss://")
-    live.add_argument("--insecure", action="store_true", help="wss:// without certificate verification")
+    # argparse refuses both together (exit 2), for every command that takes a source.
+    trust = live.add_mutually_exclusive_group()
+    trust.add_argument("--ca-file", type=Path, metavar="PEM", help="trust this CA bundle for wss://")
+    trust.add_argument("--insecure", action="store_true", help="wss:// without certificate verification")
 
 
 def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -567,16 +569,11 @@ def to_text(snapshot: dict[str, Any], source: str, by: str, top: int | None) -> 
 def run(args: argparse.Namespace) -> int:
     import orjson
 
-    from tui.domain.catalog import load_catalogs
+    from tui.commands.common import catalogs_for
     from tui.domain.pipeline import Pipeline
 
     prog = "callwatch summary"
-    if args.insecure and args.ca_file:
-        print(f"{prog}: --insecure and --ca-file exclude each other", file=sys.stderr)
-        return 2
-    catalogs = load_catalogs(args.catalog_dir)
-    for problem in catalogs.errors:
-        print(f"callwatch: {problem}", file=sys.stderr)
+    catalogs = catalogs_for(args)
     # Count only: no recent events, no rate buckets (the cheapest mode; the counts are the same).
     aggregate = Aggregate(recent_limit=0, invalid_limit=0, horizon_s=0)
     bad = BadLines(item_label(args.source))
