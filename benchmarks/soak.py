@@ -206,8 +206,11 @@ async def case_soak(work: Path, seconds: float = 600.0, rate: int = 5000,
                     progress(f"soak: {now - start:.0f} s, {source.seen.total:,}/{n:,} received, "
                              f"rss {rss_bytes() / MB:.1f} MB, max stall {ms(monitor.max_lag)}")
             elapsed = (source.last_frame or time.monotonic()) - start
+            stall_max, stall_p99 = monitor.max_lag, monitor.percentile(0.99)
+            monitor.mark()
             await wait_until(lambda: app.aggregate.messages >= n, 10)
-            await asyncio.sleep(0.3)  # a few refresh ticks with nothing new
+            await asyncio.sleep(1.0)  # quiet: the panes held back during the stream catch up
+            catch_up = monitor.window_max
             rss_end = rss_bytes()
             frames_n, ticks_n = frames.frames - frames0, app.ticks - ticks0
             wall = time.monotonic() - start
@@ -225,8 +228,10 @@ async def case_soak(work: Path, seconds: float = 600.0, rate: int = 5000,
                      f">= {rate * 0.95:,.0f}", n / elapsed >= rate * 0.95)
             rec.info("frames rendered per second (refresh ticks/s)",
                      f"{frames_n / wall:.1f} ({ticks_n / wall:.1f})", ">= 8", frames_n / wall >= 8)
-            rec.info("longest event-loop stall (p99)", f"{ms(monitor.max_lag)} ({ms(monitor.percentile(0.99))})",
-                     "< 250 ms", monitor.max_lag < 0.25)
+            rec.info("longest event-loop stall while streaming (p99)", f"{ms(stall_max)} ({ms(stall_p99)})",
+                     "< 250 ms", stall_max < 0.25)
+            rec.info("longest stall in the quiet second after (panes catch up)", ms(catch_up), "< 250 ms",
+                     catch_up < 0.25)
             lat = max(probe.latencies) if probe.latencies else None
             rec.check("key presses handled (w every 5 s)", probe.unanswered == 0 and bool(probe.latencies),
                       f"{len(probe.latencies)} of {len(probe.latencies) + probe.unanswered}")
